@@ -1,0 +1,69 @@
+"""Diagnostics: what support needs, without tokens or personal data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .coordinator import NomosConfigEntry
+
+TO_REDACT = {
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "code_verifier",
+    "first_name",
+    "last_name",
+    "company_name",
+    "email",
+    "street",
+    "house_number",
+    "zip",
+    "city",
+    "iban",
+    "account_holder",
+    "melo",
+    "malo",
+    "meter_number",
+    "meter_id",
+    "address",
+    "title",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: NomosConfigEntry
+) -> dict[str, Any]:
+    """Return diagnostics for a config entry."""
+    coordinator = entry.runtime_data.subscriptions
+    subscriptions = []
+    for subscription in coordinator.data.subscriptions.values():
+        data = asdict(subscription)
+        if data.get("meter"):
+            # The meter number identifies a household's meter: redact it by name.
+            data["meter"]["meter_number"] = data["meter"].pop("number")
+            data["meter"]["meter_id"] = data["meter"].pop("id")
+        subscriptions.append(data)
+    return {
+        "entry": async_redact_data(
+            {
+                "title": entry.title,
+                "unique_id": entry.unique_id,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            TO_REDACT,
+        ),
+        "subscriptions": async_redact_data(subscriptions, TO_REDACT),
+        "coordinator": {
+            "last_update_success": coordinator.last_update_success,
+            "last_exception": repr(coordinator.last_exception)
+            if coordinator.last_exception
+            else None,
+            "update_interval": str(coordinator.update_interval),
+        },
+    }

@@ -1,0 +1,60 @@
+"""Async, typed client for the Nomos energy API (no Home Assistant imports)."""
+
+from .client import NomosClient, StaticTokenProvider, TokenProvider
+from .const import API_URL_ENV, API_VERSION, DEFAULT_API_URL, api_base_url, authorize_url, token_url
+from .errors import (
+    ErrorDetail,
+    NomosApiError,
+    NomosAuthError,
+    NomosConnectionError,
+    NomosError,
+    NomosForbiddenError,
+    NomosNotFoundError,
+    NomosRateLimitError,
+    NomosResponseError,
+    NomosServerError,
+    NomosTimeoutError,
+)
+from .models import (
+    Address,
+    Customer,
+    Invoice,
+    Meter,
+    PriceItem,
+    PriceSeries,
+    Subscription,
+    Usage,
+    UsageItem,
+)
+
+__all__ = [
+    "API_URL_ENV",
+    "API_VERSION",
+    "DEFAULT_API_URL",
+    "Address",
+    "Customer",
+    "ErrorDetail",
+    "Invoice",
+    "Meter",
+    "NomosApiError",
+    "NomosAuthError",
+    "NomosClient",
+    "NomosConnectionError",
+    "NomosError",
+    "NomosForbiddenError",
+    "NomosNotFoundError",
+    "NomosRateLimitError",
+    "NomosResponseError",
+    "NomosServerError",
+    "NomosTimeoutError",
+    "PriceItem",
+    "PriceSeries",
+    "StaticTokenProvider",
+    "Subscription",
+    "TokenProvider",
+    "Usage",
+    "UsageItem",
+    "api_base_url",
+    "authorize_url",
+    "token_url",
+]

@@ -1,0 +1,217 @@
+"""Async client for the Nomos API, built on an injected aiohttp session."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import date
+import json
+import logging
+from typing import Any, Protocol
+
+import aiohttp
+
+from .const import API_VERSION, MAX_PAGES, PAGE_LIMIT, api_base_url
+from .errors import (
+    NomosAuthError,
+    NomosConnectionError,
+    NomosResponseError,
+    NomosTimeoutError,
+    error_from_response,
+)
+from .models import Customer, Fields, Invoice, PriceSeries, Subscription, Usage
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 30.0
+
+
+class TokenProvider(Protocol):
+    """Supplies access tokens; Home Assistant's OAuth2Session plugs in here."""
+
+    async def access_token(self) -> str:
+        """Return a valid access token, refreshing it first when needed."""
+
+    async def invalidate(self, token: str) -> None:
+        """Forget `token` after Nomos rejected it, so the next call refreshes."""
+
+
+class StaticTokenProvider:
+    """A token provider for a token that is known to be fresh."""
+
+    def __init__(self, token: str) -> None:
+        """Store the token."""
+        self._token = token
+
+    async def access_token(self) -> str:
+        """Return the token."""
+        return self._token
+
+    async def invalidate(self, token: str) -> None:
+        """Nothing to refresh: the next call fails with the same token."""
+
+
+class NomosClient:
+    """Typed access to the endpoints the integration uses."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        tokens: TokenProvider,
+        *,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Create a client; `base_url` defaults to `api_base_url()`."""
+        self._session = session
+        self._tokens = tokens
+        self._base_url = (base_url or api_base_url()).rstrip("/")
+        self._timeout = timeout
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Send one request and return the decoded JSON body.
+
+        A 401 makes the token provider refresh once and the request is sent
+        again; a second 401 is a real rejection.
+        """
+        url = f"{self._base_url}{path}"
+        for attempt in range(2):
+            token = await self._tokens.access_token()
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "X-API-Version": API_VERSION,
+                "Accept": "application/json",
+            }
+            try:
+                async with asyncio.timeout(self._timeout):
+                    async with self._session.request(
+                        method, url, params=params, json=json_body, headers=headers
+                    ) as response:
+                        status = response.status
+                        response_headers = response.headers
+                        raw = await response.read()
+            except TimeoutError:
+                raise NomosTimeoutError(
+                    f"Nomos did not answer {method} {path} within {self._timeout:.0f} s"
+                ) from None
+            except aiohttp.ClientError as err:
+                raise NomosConnectionError(
+                    f"Could not reach Nomos for {method} {path}: {type(err).__name__}"
+                ) from None
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = _MALFORMED
+            if status >= 400:
+                error = error_from_response(
+                    status, body if body is not _MALFORMED else None, response_headers
+                )
+                if isinstance(error, NomosAuthError) and attempt == 0:
+                    _LOGGER.debug("Nomos rejected the access token; refreshing once")
+                    await self._tokens.invalidate(token)
+                    continue
+                raise error
+            if body is _MALFORMED:
+                raise NomosResponseError(
+                    f"Nomos answered {method} {path} with malformed JSON (HTTP {status})"
+                )
+            return body
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _paginate(self, path: str, params: Mapping[str, str] | None = None) -> list[Fields]:
+        """Walk every cursor page of a list endpoint."""
+        query = {"limit": str(PAGE_LIMIT), **(params or {})}
+        items: list[Fields] = []
+        seen_cursors: set[str] = set()
+        for _ in range(MAX_PAGES):
+            page = Fields(await self._request("GET", path, params=query))
+            items.extend(page.objects("items"))
+            cursor = page.opt_string("next_page")
+            if not page.raw("has_more") or cursor is None:
+                return items
+            if cursor in seen_cursors:
+                raise NomosResponseError(
+                    f"Invalid response from Nomos: {path} repeated a page cursor"
+                )
+            seen_cursors.add(cursor)
+            query = {**query, "cursor": cursor}
+        raise NomosResponseError(f"Invalid response from Nomos: {path} has too many pages")
+
+    async def list_customers(self) -> list[Customer]:
+        """List the customers the token may see (a customer token: itself)."""
+        return [Customer.from_fields(item) for item in await self._paginate("/customers")]
+
+    async def get_customer(self, customer_id: str) -> Customer:
+        """Retrieve one customer."""
+        return Customer.from_fields(Fields(await self._request("GET", f"/customers/{customer_id}")))
+
+    async def list_subscriptions(self, status: str | None = None) -> list[Subscription]:
+        """List every subscription, walking all cursor pages."""
+        params = {"filter[status][eq]": status} if status else None
+        return [
+            Subscription.from_fields(item)
+            for item in await self._paginate("/subscriptions", params)
+        ]
+
+    async def get_subscription(self, subscription_id: str) -> Subscription:
+        """Retrieve a subscription with customer, address and meter expanded."""
+        return Subscription.from_fields(
+            Fields(await self._request("GET", f"/subscriptions/{subscription_id}"))
+        )
+
+    async def get_prices(self, subscription_id: str, start: date, end: date) -> PriceSeries:
+        """Return the price series from `start` to `end` (Berlin dates, inclusive)."""
+        return PriceSeries.from_fields(
+            Fields(
+                await self._request(
+                    "GET",
+                    f"/subscriptions/{subscription_id}/prices",
+                    params={"start": start.isoformat(), "end": end.isoformat()},
+                )
+            )
+        )
+
+    async def get_usage(
+        self,
+        subscription_id: str,
+        start: date,
+        end: date,
+        resolution: str = "15min",
+    ) -> Usage:
+        """Return metered usage from `start` (inclusive) to `end` (exclusive)."""
+        return Usage.from_fields(
+            Fields(
+                await self._request(
+                    "GET",
+                    f"/subscriptions/{subscription_id}/usage",
+                    params={
+                        "start": start.isoformat(),
+                        "end": end.isoformat(),
+                        "resolution": resolution,
+                    },
+                )
+            )
+        )
+
+    async def list_invoices(self, subscription_id: str) -> list[Invoice]:
+        """List every invoice of a subscription, walking all pages."""
+        return [
+            Invoice.from_fields(item)
+            for item in await self._paginate(
+                "/invoices", {"filter[subscription][eq]": subscription_id}
+            )
+        ]
+
+
+class _Malformed:
+    """Marker for a body that is not JSON."""
+
+
+_MALFORMED: Any = _Malformed()

@@ -1,0 +1,178 @@
+"""Exceptions raised by the Nomos API client.
+
+Messages carry Nomos's request id (for support) and never a token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+import math
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDetail:
+    """One entry of the `errors[]` array of a Nomos error response."""
+
+    code: str
+    field: str
+    message: str
+
+
+class NomosError(Exception):
+    """Base class of every error the client raises."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        details: tuple[ErrorDetail, ...] = (),
+    ) -> None:
+        """Store the parsed error fields."""
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.details = details
+        if request_id:
+            message = f"{message} (request id {request_id})"
+        super().__init__(message)
+
+    @property
+    def detail_codes(self) -> frozenset[str]:
+        """Return the machine-readable codes of `errors[]`."""
+        return frozenset(detail.code for detail in self.details)
+
+
+class NomosConnectionError(NomosError):
+    """Nomos could not be reached or the connection broke."""
+
+
+class NomosTimeoutError(NomosConnectionError):
+    """Nomos did not answer in time."""
+
+
+class NomosResponseError(NomosError):
+    """Nomos answered with something the client cannot use."""
+
+
+class NomosApiError(NomosError):
+    """Nomos rejected the request (a 4xx without a more specific class)."""
+
+
+class NomosAuthError(NomosApiError):
+    """The access token was rejected (401), even after a refresh."""
+
+
+class NomosForbiddenError(NomosApiError):
+    """The token is valid but may not do this (403)."""
+
+
+class NomosNotFoundError(NomosApiError):
+    """The resource does not exist or is not visible to this customer (404)."""
+
+
+class NomosRateLimitError(NomosApiError):
+    """Too many requests (429)."""
+
+    def __init__(self, message: str, *, retry_after: float | None, **kwargs: Any) -> None:
+        """Store how long Nomos asked us to wait, in seconds."""
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class NomosServerError(NomosError):
+    """Nomos had a problem of its own (5xx)."""
+
+
+# Legacy envelopes used lowercase `type` values instead of codes.
+_LEGACY_TYPES = {
+    "malformed": "BAD_REQUEST",
+    "unauthenticated": "UNAUTHORIZED",
+    "permissionDenied": "FORBIDDEN",
+    "notFound": "NOT_FOUND",
+    "conflict": "CONFLICT",
+    "invalid": "UNPROCESSABLE_ENTITY",
+    "tooManyRequests": "TOO_MANY_REQUESTS",
+    "internal": "INTERNAL_SERVER_ERROR",
+    "notImplemented": "NOT_IMPLEMENTED",
+}
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """Return the wait Nomos asks for, from `Retry-After` or `ratelimit-reset`."""
+    for name in ("Retry-After", "ratelimit-reset"):
+        value = headers.get(name)
+        if value is None:
+            continue
+        value = value.strip()
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                continue
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            seconds = (when - (now or datetime.now(UTC))).total_seconds()
+        if math.isfinite(seconds):
+            return max(0.0, seconds)
+    return None
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def error_from_response(status: int, body: object, headers: Mapping[str, str]) -> NomosError:
+    """Build the exception for an error response in any documented envelope.
+
+    Shapes: flat `{code, message, requestId, docs, errors[]}`, the same wrapped
+    in `{"error": {...}}`, and the legacy `{"object": "error", "type": ...}`.
+    """
+    envelope: Mapping[str, Any] = {}
+    if isinstance(body, Mapping):
+        wrapped = body.get("error")
+        envelope = wrapped if isinstance(wrapped, Mapping) else body
+    code = _str_or_none(envelope.get("code"))
+    if code is None:
+        legacy = _str_or_none(envelope.get("type"))
+        code = _LEGACY_TYPES.get(legacy, legacy) if legacy else None
+    message = _str_or_none(envelope.get("message")) or f"HTTP {status}"
+    request_id = _str_or_none(envelope.get("requestId")) or _str_or_none(envelope.get("request_id"))
+    details: list[ErrorDetail] = []
+    raw_details = envelope.get("errors")
+    if isinstance(raw_details, list):
+        for item in raw_details:
+            if isinstance(item, Mapping) and isinstance(item.get("code"), str):
+                details.append(
+                    ErrorDetail(
+                        code=item["code"],
+                        field=_str_or_none(item.get("field")) or "",
+                        message=_str_or_none(item.get("message")) or "",
+                    )
+                )
+    text = f"Nomos answered HTTP {status}" + (f" {code}" if code else "") + f": {message}"
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "request_id": request_id,
+        "details": tuple(details),
+    }
+    if status == 401:
+        return NomosAuthError(text, **kwargs)
+    if status == 403:
+        return NomosForbiddenError(text, **kwargs)
+    if status == 404:
+        return NomosNotFoundError(text, **kwargs)
+    if status == 429:
+        return NomosRateLimitError(text, retry_after=retry_after_seconds(headers), **kwargs)
+    if status >= 500:
+        return NomosServerError(text, **kwargs)
+    return NomosApiError(text, **kwargs)

@@ -1,0 +1,436 @@
+"""Typed models of the Nomos API (curie shapes).
+
+Parsing is strict about what the integration relies on and lenient about the
+rest: unknown fields are ignored, and a missing or mistyped required field
+raises `NomosResponseError` naming the field's path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+import itertools
+import math
+from typing import Any, Final, Literal
+
+from .errors import NomosResponseError
+
+SubscriptionStatus = Literal["pending", "active", "ended"]
+MeterType = Literal["smart", "analog"]
+SUBSCRIPTION_STATUSES: Final = ("pending", "active", "ended")
+METER_TYPES: Final = ("smart", "analog")
+INVOICE_STATUSES: Final = ("open", "paid", "voided", "uncollectible")
+INVOICE_TYPES: Final = ("usage", "prepayment", "void")
+PRICE_RESOLUTIONS: Final = {
+    "15min": timedelta(minutes=15),
+    "hourly": timedelta(hours=1),
+    "60min": timedelta(hours=1),
+}
+USAGE_RESOLUTIONS: Final = ("15min", "hour", "day", "week", "month")
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse an ISO-8601 timestamp or a plain date into an aware UTC datetime."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+class Fields:
+    """Read typed fields of one JSON object, naming the path on failure."""
+
+    __slots__ = ("_data", "_path")
+
+    def __init__(self, data: object, path: str = "response") -> None:
+        """Wrap `data`, which must be a JSON object."""
+        if not isinstance(data, Mapping):
+            raise NomosResponseError(f"Invalid response from Nomos: '{path}' must be an object")
+        self._data: Mapping[str, Any] = data
+        self._path = path
+
+    def _where(self, key: str) -> str:
+        return f"{self._path}.{key}" if self._path != "response" else key
+
+    def _fail(self, key: str, expected: str) -> NomosResponseError:
+        if key not in self._data:
+            return NomosResponseError(
+                f"Invalid response from Nomos: field '{self._where(key)}' is missing"
+            )
+        return NomosResponseError(
+            f"Invalid response from Nomos: field '{self._where(key)}' must be {expected}"
+        )
+
+    def raw(self, key: str) -> Any:
+        """Return the untyped value of a key (None when absent)."""
+        return self._data.get(key)
+
+    def has(self, key: str) -> bool:
+        """Return whether the key is present and not null."""
+        return self._data.get(key) is not None
+
+    def string(self, key: str) -> str:
+        """Return a required string."""
+        value = self._data.get(key)
+        if not isinstance(value, str):
+            raise self._fail(key, "a string")
+        return value
+
+    def opt_string(self, key: str) -> str | None:
+        """Return an optional (nullable or absent) string."""
+        if self._data.get(key) is None:
+            return None
+        return self.string(key)
+
+    def number(self, key: str) -> float:
+        """Return a required number (booleans are not numbers)."""
+        value = self._data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self._fail(key, "a number")
+        if not math.isfinite(value):
+            raise self._fail(key, "a finite number")
+        return float(value)
+
+    def opt_number(self, key: str) -> float | None:
+        """Return an optional number; null means unknown, never zero."""
+        if self._data.get(key) is None:
+            return None
+        return self.number(key)
+
+    def timestamp(self, key: str) -> datetime:
+        """Return a required timestamp as aware UTC datetime."""
+        value = self.string(key)
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            raise self._fail(key, "an ISO-8601 timestamp") from None
+
+    def opt_timestamp(self, key: str) -> datetime | None:
+        """Return an optional timestamp."""
+        if self._data.get(key) is None:
+            return None
+        return self.timestamp(key)
+
+    def enum[T: str](self, key: str, allowed: tuple[T, ...]) -> T:
+        """Return a required string that must be one of `allowed`."""
+        value = self.string(key)
+        for option in allowed:
+            if value == option:
+                return option
+        raise self._fail(key, "one of " + ", ".join(allowed) + f" (got '{value}')")
+
+    def obj(self, key: str) -> Fields:
+        """Return a required nested object."""
+        value = self._data.get(key)
+        if not isinstance(value, Mapping):
+            raise self._fail(key, "an object")
+        return Fields(value, self._where(key))
+
+    def opt_obj(self, key: str) -> Fields | None:
+        """Return an optional nested object."""
+        if self._data.get(key) is None:
+            return None
+        return self.obj(key)
+
+    def objects(self, key: str) -> Iterator[Fields]:
+        """Yield the objects of a required list."""
+        value = self._data.get(key)
+        if not isinstance(value, list):
+            raise self._fail(key, "a list")
+        for index, item in enumerate(value):
+            yield Fields(item, f"{self._where(key)}[{index}]")
+
+    def opt_objects(self, key: str) -> list[Fields] | None:
+        """Return the objects of an optional (nullable) list."""
+        if self._data.get(key) is None:
+            return None
+        return list(self.objects(key))
+
+    def id_or_object(self, key: str) -> str:
+        """Return an id for a field that is either an id or an expanded object."""
+        value = self._data.get(key)
+        if isinstance(value, Mapping):
+            return self.obj(key).string("id")
+        return self.string(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A Nomos customer (person or company)."""
+
+    id: str
+    type: str
+    first_name: str
+    last_name: str
+    company_name: str | None
+    email: str
+
+    @property
+    def display_name(self) -> str:
+        """Return the name a person would recognise."""
+        if self.company_name:
+            return self.company_name
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @classmethod
+    def from_fields(cls, fields: Fields) -> Customer:
+        """Parse a customer object."""
+        return cls(
+            id=fields.string("id"),
+            type=fields.opt_string("type") or "person",
+            first_name=fields.string("first_name"),
+            last_name=fields.string("last_name"),
+            company_name=fields.opt_string("company_name"),
+            email=fields.string("email"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A postal address."""
+
+    id: str
+    street: str
+    house_number: str
+    zip: str
+    city: str
+
+    @classmethod
+    def from_fields(cls, fields: Fields) -> Address:
+        """Parse an address object."""
+        return cls(
+            id=fields.string("id"),
+            street=fields.string("street"),
+            house_number=fields.string("house_number"),
+            zip=fields.string("zip"),
+            city=fields.string("city"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    """The electricity meter of a subscription."""
+
+    id: str
+    number: str
+    type: MeterType
+    melo: str | None
+    malo: str | None
+
+    @classmethod
+    def from_fields(cls, fields: Fields) -> Meter:
+        """Parse a meter object."""
+        return cls(
+            id=fields.string("id"),
+            number=fields.string("number"),
+            type=fields.enum("type", METER_TYPES),
+            melo=fields.opt_string("melo"),
+            malo=fields.opt_string("malo"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A supply contract; `customer`, `address` and `meter` only when retrieved."""
+
+    id: str
+    number: str | None
+    status: SubscriptionStatus
+    plan_id: str
+    customer_id: str
+    type: str
+    estimated_usage: float | None
+    start_at: datetime | None
+    end_at: datetime | None
+    terminated_at: datetime | None
+    updated_at: datetime | None
+    customer: Customer | None = None
+    address: Address | None = None
+    meter: Meter | None = None
+
+    @property
+    def display_number(self) -> str:
+        """Return the human-readable number, or the id when there is none."""
+        return self.number or self.id
+
+    @classmethod
+    def from_fields(cls, fields: Fields) -> Subscription:
+        """Parse a subscription from a list (ids) or a retrieve (expanded)."""
+        customer = address = meter = None
+        if isinstance(fields.raw("customer"), Mapping):
+            customer = Customer.from_fields(fields.obj("customer"))
+        if isinstance(fields.raw("address"), Mapping):
+            address = Address.from_fields(fields.obj("address"))
+        if isinstance(fields.raw("meter"), Mapping):
+            meter = Meter.from_fields(fields.obj("meter"))
+        return cls(
+            id=fields.string("id"),
+            number=fields.opt_string("number"),
+            status=fields.enum("status", SUBSCRIPTION_STATUSES),
+            plan_id=fields.id_or_object("plan"),
+            customer_id=fields.id_or_object("customer"),
+            type=fields.opt_string("type") or "consumption",
+            estimated_usage=fields.opt_number("estimated_usage"),
+            start_at=fields.opt_timestamp("start_at"),
+            end_at=fields.opt_timestamp("end_at"),
+            terminated_at=fields.opt_timestamp("terminated_at"),
+            updated_at=fields.opt_timestamp("updated_at"),
+            customer=customer,
+            address=address,
+            meter=meter,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PriceItem:
+    """One interval of the price series; amounts in ct/kWh, None when unknown."""
+
+    start: datetime
+    amount: float | None
+    components: Mapping[str, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSeries:
+    """The all-in price time series of a subscription."""
+
+    subscription_id: str
+    unit: str
+    currency: str
+    resolution: str
+    interval: timedelta
+    items: tuple[PriceItem, ...] | None
+
+    @classmethod
+    def from_fields(cls, fields: Fields) -> PriceSeries:
+        """Parse `/subscriptions/{id}/prices`.
+
+        The interval length comes from the `resolution` field and is checked
+        against the spacing of the timestamps: the spacing wins, because the
+        docs disagree on the resolution names.
+        """
+        resolution = fields.string("resolution")
+        interval = PRICE_RESOLUTIONS.get(resolution)
+        if interval is None:
+            raise NomosResponseError(
+                "Invalid response from Nomos: field 'resolution' must be one of "
+                f"{', '.join(PRICE_RESOLUTIONS)} (got '{resolution}')"
+            )
+        raw_items = fields.opt_objects("items")
+        items: tuple[PriceItem, ...] | None = None
+        if raw_items is not None:
+            parsed: list[PriceItem] = []
+            for item in raw_items:
+                components: dict[str, float | None] = {}
+                for component in item.opt_objects("components") or ():
+                    components[component.string("type")] = component.opt_number("amount")
+                parsed.append(
+                    PriceItem(
+                        start=item.timestamp("timestamp"),
+                        amount=item.opt_number("amount"),
+                        components=components,
+                    )
+                )
+            parsed.sort(key=lambda price: price.start)
+            for earlier, later in itertools.pairwise(parsed):
+                if earlier.start == later.start:
+                    raise NomosResponseError(
+                        "Invalid response from Nomos: field 'items' has two prices "
+                        f"for {later.start.isoformat()}"
+                    )
+            spacing = min(
+                (b.start - a.start for a, b in itertools.pairwise(parsed)),
+                default=interval,
+            )
+            if spacing in (timedelta(minutes=15), timedelta(hours=1)):
+                interval = spacing
+            items = tuple(parsed)
+        return cls(
+            subscription_id=fields.string("subscription"),
+            unit=fields.opt_string("unit") or "ct/kWh",
+            currency=fields.opt_string("currency") or "EUR",
+            resolution=resolution,
+            interval=interval,
+            items=items,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UsageItem:
+    """Metered usage of one interval in kWh."""
+
+    start: datetime
+    usage: float
+    final: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """The usage series of a subscription."""
+
+    meter_type: MeterType
+    resolution: str
+    items: tuple[UsageItem, ...]
+
+    @classmethod
+    def from_fields(cls, fields: Fields) -> Usage:
+        """Parse `/subscriptions/{id}/usage`."""
+        items = tuple(
+            UsageItem(
+                start=item.timestamp("start"),
+                usage=item.number("usage"),
+                final=item.enum("type", ("final", "preliminary")) == "final",
+            )
+            for item in fields.objects("data")
+        )
+        return cls(
+            meter_type=fields.enum("meter_type", METER_TYPES),
+            resolution=fields.enum("resolution", USAGE_RESOLUTIONS),
+            items=tuple(sorted(items, key=lambda item: item.start)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """An invoice (usage, prepayment or void)."""
+
+    id: str
+    subscription_id: str
+    number: str
+    type: str
+    status: str
+    year: int
+    month: int
+    period_number: int
+    period_start: datetime
+    period_end: datetime
+    usage: float | None
+    total: float
+    issued_at: datetime | None
+    paid_at: datetime | None
+    voids: str | None
+
+    @classmethod
+    def from_fields(cls, fields: Fields) -> Invoice:
+        """Parse one invoice of any type."""
+        return cls(
+            id=fields.string("id"),
+            subscription_id=fields.string("subscription"),
+            number=fields.string("invoice_number"),
+            type=fields.enum("type", INVOICE_TYPES),
+            status=fields.enum("status", INVOICE_STATUSES),
+            year=int(fields.number("year")),
+            month=int(fields.number("month")),
+            period_number=int(fields.number("period_number")),
+            period_start=fields.timestamp("period_start"),
+            period_end=fields.timestamp("period_end"),
+            usage=fields.opt_number("usage"),
+            total=fields.number("total"),
+            issued_at=fields.opt_timestamp("issued_at"),
+            paid_at=fields.opt_timestamp("paid_at"),
+            voids=fields.opt_string("voids"),
+        )

@@ -1,0 +1,21 @@
+"""A simulator of the Nomos energy API for tests, the demo and benchmarks."""
+
+from .server import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    PERSONAL_CLIENT_ID,
+    PERSONAL_CLIENT_SECRET,
+    Clock,
+    Fault,
+    NomosSimulator,
+)
+
+__all__ = [
+    "DEMO_CLIENT_ID",
+    "DEMO_CLIENT_SECRET",
+    "PERSONAL_CLIENT_ID",
+    "PERSONAL_CLIENT_SECRET",
+    "Clock",
+    "Fault",
+    "NomosSimulator",
+]

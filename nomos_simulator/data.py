@@ -1,0 +1,308 @@
+"""Seeded, deterministic accounts and the price and usage curves they see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+import hashlib
+from zoneinfo import ZoneInfo
+
+BERLIN = ZoneInfo("Europe/Berlin")
+QUARTER = timedelta(minutes=15)
+# Tomorrow's prices appear at 14:20 Berlin time, smart-meter usage at 16:00 on D+1.
+PRICE_PUBLICATION = time(14, 20)
+USAGE_PUBLICATION = time(16, 0)
+# Usage of the last days stays preliminary; older days are final.
+PRELIMINARY_DAYS = 5
+
+
+def unit_hash(*parts: object) -> float:
+    """Return a deterministic number in [0, 1) for the given parts."""
+    digest = hashlib.sha256("|".join(str(part) for part in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def make_id(prefix: str, seed: str) -> str:
+    """Return a Nomos-style id: prefix plus 24 lowercase alphanumerics."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    number = int.from_bytes(digest, "big")
+    chars = []
+    for _ in range(24):
+        number, index = divmod(number, len(alphabet))
+        chars.append(alphabet[index])
+    return prefix + "".join(chars)
+
+
+def iso(moment: datetime) -> str:
+    """Format a UTC timestamp the way Nomos does (`Z` suffix)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_millis(moment: datetime) -> str:
+    """Format a UTC timestamp with milliseconds, as the usage endpoint does."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def local_midnight(day: date) -> datetime:
+    """Return the UTC instant of 00:00 Europe/Berlin on `day`."""
+    return datetime.combine(day, time(0), BERLIN).astimezone(UTC)
+
+
+def quarters_of_day(day: date) -> list[datetime]:
+    """Return the UTC starts of every quarter-hour of a Berlin day (92, 96 or 100)."""
+    start, end = local_midnight(day), local_midnight(day + timedelta(days=1))
+    count = int((end - start) / QUARTER)
+    return [start + index * QUARTER for index in range(count)]
+
+
+@dataclass
+class Customer:
+    """A seeded customer."""
+
+    key: str
+    first_name: str
+    last_name: str
+    email: str
+    street: str = "Torstraße"
+    house_number: str = "119"
+    zip: str = "10115"
+    city: str = "Berlin"
+
+    @property
+    def id(self) -> str:
+        """Return the customer id."""
+        return make_id("cus_", self.key)
+
+    @property
+    def address_id(self) -> str:
+        """Return the id of the supply address."""
+        return make_id("adr_", self.key)
+
+    @property
+    def created_at(self) -> datetime:
+        """Return when the customer signed up."""
+        return datetime(2024, 11, 1, 9, 0, tzinfo=UTC)
+
+    def to_json(self) -> dict[str, object]:
+        """Return the curie customer object."""
+        return {
+            "object": "customer",
+            "id": self.id,
+            "type": "person",
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "email": self.email,
+            "vat_id": None,
+            "created_at": iso(self.created_at),
+        }
+
+    def address_json(self) -> dict[str, object]:
+        """Return the curie address object."""
+        return {
+            "object": "address",
+            "id": self.address_id,
+            "street": self.street,
+            "house_number": self.house_number,
+            "zip": self.zip,
+            "city": self.city,
+            "created_at": iso(self.created_at),
+        }
+
+
+@dataclass
+class Subscription:
+    """A seeded supply contract."""
+
+    key: str
+    customer: Customer
+    number: str
+    meter_type: str
+    start_at: datetime | None
+    end_at: datetime | None = None
+    estimated_usage: float = 3500
+    grid_fee: float = 9.47
+    levies: float = 6.2
+    price_overrides: dict[datetime, float | None] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """Return the subscription id."""
+        return make_id("sub_", self.key)
+
+    @property
+    def meter_id(self) -> str:
+        """Return the meter id."""
+        return make_id("mtr_", self.key)
+
+    @property
+    def created_at(self) -> datetime:
+        """Return when the contract was signed: a month before supply."""
+        return (self.start_at or datetime(2026, 11, 1, tzinfo=UTC)) - timedelta(days=30)
+
+    def status(self, now: datetime) -> str:
+        """Return pending, active or ended at `now`."""
+        if self.start_at is None or now < self.start_at:
+            return "pending"
+        if self.end_at is not None and now >= self.end_at:
+            return "ended"
+        return "active"
+
+    def to_json(self, now: datetime, *, expanded: bool) -> dict[str, object]:
+        """Return the curie subscription object, ids only or expanded."""
+        customer: object = self.customer.id
+        address: object = self.customer.address_id
+        meter: object = self.meter_id
+        payment: object = make_id("pm_", self.key)
+        if expanded:
+            customer = self.customer.to_json()
+            address = self.customer.address_json()
+            meter = {
+                "object": "meter",
+                "id": self.meter_id,
+                "melo": "DE00000" + str(int(unit_hash(self.key, "melo") * 10**13)).zfill(13),
+                "number": "1APA" + str(int(unit_hash(self.key, "meter") * 10**10)).zfill(10),
+                "type": self.meter_type,
+                "malo": str(int(unit_hash(self.key, "malo") * 10**11)).zfill(11),
+                "created_at": iso(self.created_at),
+            }
+            payment = {
+                "object": "payment_method",
+                "id": make_id("pm_", self.key),
+                "type": "sepa_debit",
+                "sepa_debit": {
+                    "iban": "DE************"
+                    + str(int(unit_hash(self.key, "iban") * 10**4)).zfill(4),
+                    "account_holder": f"{self.customer.first_name} {self.customer.last_name}",
+                },
+                "created_at": iso(self.created_at),
+            }
+        updated = self.created_at
+        status = self.status(now)
+        if status != "pending" and self.start_at is not None:
+            updated = self.start_at
+        if status == "ended" and self.end_at is not None:
+            updated = self.end_at
+        return {
+            "object": "subscription",
+            "id": self.id,
+            "plan": make_id("pln_", "dynamic"),
+            "customer": customer,
+            "address": address,
+            "billing_address": address,
+            "meter": meter,
+            "payment_method": payment,
+            "supplier": None,
+            "number": self.number,
+            "status": status,
+            "estimated_usage": self.estimated_usage,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(updated),
+            "start_at": iso(self.start_at) if self.start_at else None,
+            "terminated_at": iso(self.end_at - timedelta(days=40)) if self.end_at else None,
+            "end_at": iso(self.end_at) if self.end_at else None,
+            "metadata": None,
+            "type": "consumption",
+        }
+
+    # Prices ----------------------------------------------------------------
+
+    def spot(self, moment: datetime) -> float:
+        """Return the energy component (ct/kWh incl. VAT) for a quarter-hour."""
+        local = moment.astimezone(BERLIN)
+        hour = local.hour + local.minute / 60
+        day_factor = 0.7 + 0.6 * unit_hash("day", local.date())
+        # Night trough, morning and evening peaks, a solar dip at noon.
+        curve = (
+            9.0
+            + 5.0 * _bump(hour, 8.0, 1.5)
+            + 9.0 * _bump(hour, 19.0, 2.0)
+            - 6.0 * _bump(hour, 13.0, 2.5)
+            - 2.0 * _bump(hour, 3.5, 2.0)
+        )
+        sunny = unit_hash("sunny", local.date()) < 0.2
+        if sunny:
+            curve -= 12.0 * _bump(hour, 13.0, 1.8)
+        noise = (unit_hash("noise", moment) - 0.5) * 1.6
+        return round(curve * day_factor + noise, 2)
+
+    def price_item(self, moment: datetime) -> dict[str, object]:
+        """Return one price item; components sum to the amount."""
+        electricity = self.spot(moment)
+        components = [
+            {"type": "electricity", "amount": electricity},
+            {"type": "grid", "amount": self.grid_fee},
+            {"type": "levies", "amount": self.levies},
+        ]
+        amount: float | None = round(electricity + self.grid_fee + self.levies, 2)
+        if moment in self.price_overrides:
+            amount = self.price_overrides[moment]
+            if amount is None:
+                components[0]["amount"] = None
+            else:
+                components[0]["amount"] = round(amount - self.grid_fee - self.levies, 2)
+        return {"timestamp": iso(moment), "amount": amount, "components": components}
+
+    # Usage -----------------------------------------------------------------
+
+    def quarter_usage(self, moment: datetime) -> float:
+        """Return the final kWh of one quarter-hour for a smart meter."""
+        local = moment.astimezone(BERLIN)
+        hour = local.hour + local.minute / 60
+        base = self.estimated_usage / 8760 / 4 * 0.6
+        profile = 1 + 1.2 * _bump(hour, 7.5, 1.0) + 2.0 * _bump(hour, 19.5, 2.0)
+        noise = 0.6 + 0.8 * unit_hash("usage", self.key, moment)
+        return round(base * profile * noise, 3)
+
+
+def _bump(hour: float, center: float, width: float) -> float:
+    """Return a smooth bump of height 1 at `center` (hours, wrapping at midnight)."""
+    distance = min(abs(hour - center), 24 - abs(hour - center))
+    return float(max(0.0, 1 - (distance / (2 * width)) ** 2))
+
+
+def seed_accounts() -> tuple[list[Customer], list[Subscription]]:
+    """Return the seeded customers and subscriptions."""
+    anna = Customer("anna", "Anna", "Schmidt", "anna@example.com")
+    ben = Customer(
+        "ben", "Ben", "Keller", "ben@example.com", street="Kastanienallee", house_number="12"
+    )
+    clara = Customer("clara", "Clara", "Wolf", "clara@example.com", zip="80331", city="München")
+    david = Customer("david", "David", "Braun", "david@example.com", zip="20095", city="Hamburg")
+    emma = Customer("emma", "Emma", "Fischer", "emma@example.com", zip="50667", city="Köln")
+    subscriptions = [
+        Subscription(
+            "anna-home",
+            anna,
+            "4X44EMKX",
+            "smart",
+            datetime(2025, 1, 1, tzinfo=UTC) - timedelta(hours=1),
+        ),
+        Subscription(
+            "ben-flat",
+            ben,
+            "B3NFL4T7",
+            "smart",
+            datetime(2025, 6, 30, 22, tzinfo=UTC),
+            estimated_usage=2400,
+        ),
+        Subscription(
+            "ben-old",
+            ben,
+            "B3N0LD22",
+            "smart",
+            datetime(2024, 12, 31, 23, tzinfo=UTC),
+            end_at=datetime(2025, 6, 30, 22, tzinfo=UTC),
+            estimated_usage=2100,
+        ),
+        Subscription("clara-new", clara, "CL4R4NEW", "smart", None, estimated_usage=1800),
+        Subscription(
+            "david-analog",
+            david,
+            "D4V1DANL",
+            "analog",
+            datetime(2025, 3, 31, 22, tzinfo=UTC),
+            estimated_usage=4200,
+        ),
+    ]
+    return [anna, ben, clara, david, emma], subscriptions

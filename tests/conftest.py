@@ -1,0 +1,134 @@
+"""Fixtures: the Nomos simulator on loopback and Home Assistant set up against it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable
+import re
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.nomos_energy.const import DOMAIN
+from nomos_simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, NomosSimulator
+
+ANNA = "anna@example.com"  # one active smart-meter subscription
+BEN = "ben@example.com"  # one active and one ended subscription
+CLARA = "clara@example.com"  # a pending subscription
+DAVID = "david@example.com"  # an analog meter
+EMMA = "emma@example.com"  # no subscription yet
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load the integration from custom_components/."""
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> None:
+    """Enable entities that are disabled by default (phacc lacks this fixture)."""
+    from unittest.mock import patch  # noqa: PLC0415
+
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+    ):
+        yield
+
+
+@pytest.fixture
+async def simulator(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> AsyncGenerator[NomosSimulator]:
+    """Serve the Nomos simulator on a free loopback port and point the integration at it."""
+    sim = NomosSimulator()
+    url = await sim.start()
+    monkeypatch.setenv("NOMOS_ENERGY_API_URL", url)
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+async def setup_credentials(hass: HomeAssistant, simulator: NomosSimulator) -> None:
+    """Store the simulator's client id and secret as application credentials."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(
+        hass,
+        DOMAIN,
+        ClientCredential(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, name="Nomos"),
+        DOMAIN,
+    )
+
+
+def entry_for(simulator: NomosSimulator, email: str, **token_overrides: Any) -> MockConfigEntry:
+    """Return a config entry holding a fresh token pair for the customer."""
+    customer = simulator.customer_by_email(email)
+    assert customer is not None
+    token = simulator.issue_tokens(customer.id)
+    token["expires_at"] = time.time() + token["expires_in"]
+    token.update(token_overrides)
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"{customer.first_name} {customer.last_name}",
+        unique_id=customer.id,
+        data={"auth_implementation": DOMAIN, "token": token},
+    )
+
+
+@pytest.fixture
+def add_entry(
+    hass: HomeAssistant, simulator: NomosSimulator, setup_credentials: None
+) -> Callable[..., Awaitable[MockConfigEntry]]:
+    """Return a helper that adds and sets up an entry for a seeded customer."""
+
+    async def _add(email: str = ANNA, **token_overrides: Any) -> MockConfigEntry:
+        entry = entry_for(simulator, email, **token_overrides)
+        entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        return entry
+
+    return _add
+
+
+async def sign_in_on_nomos(authorize_url: str, email: str, *, approve: bool = True) -> str:
+    """Go through the simulator's hosted pages like a person; return the redirect URL."""
+    async with aiohttp.ClientSession() as session:
+        async with session.get(authorize_url) as response:
+            assert response.status == 200, await response.text()
+            page = await response.text()
+        login = re.search(r"name='login' value='([^']+)'", page)
+        assert login is not None
+        base = f"{urlsplit(authorize_url).scheme}://{urlsplit(authorize_url).netloc}"
+        async with session.post(
+            f"{base}/oauth/authorize/email", data={"login": login[1], "email": email}
+        ) as response:
+            page = await response.text()
+        code = re.search(r"id='otp-code'>(\d{6})<", page)
+        assert code is not None, page
+        async with session.post(
+            f"{base}/oauth/authorize/verify", data={"login": login[1], "otp": code[1]}
+        ) as response:
+            page = await response.text()
+            assert "Approve" in page
+        async with session.post(
+            f"{base}/oauth/authorize/consent",
+            data={"login": login[1], "decision": "approve" if approve else "deny"},
+            allow_redirects=False,
+        ) as response:
+            assert response.status == 302
+            return response.headers["Location"]
+
+
+def query_of(url: str) -> dict[str, str]:
+    """Return the query parameters of a URL (single values)."""
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}

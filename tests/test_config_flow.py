@@ -1,0 +1,274 @@
+"""The sign-in flow, end to end through Home Assistant's callback view and the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from homeassistant import config_entries
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.nomos_energy.const import DOMAIN
+from nomos_simulator import DEMO_CLIENT_ID, NomosSimulator
+
+from .conftest import ANNA, BEN, EMMA, query_of, sign_in_on_nomos
+
+pytestmark = pytest.mark.usefixtures("current_request_with_host", "setup_credentials")
+
+REDIRECT_URI = "https://example.com/auth/external/callback"
+
+
+async def complete_callback(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, redirect: str
+) -> None:
+    """Deliver Nomos's redirect to Home Assistant's real OAuth callback view."""
+    assert redirect.startswith(REDIRECT_URI)
+    client = await hass_client_no_auth()
+    response = await client.get(urlsplit(redirect).path + "?" + urlsplit(redirect).query)
+    assert response.status == 200
+    await hass.async_block_till_done()
+
+
+async def sign_in_flow(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    email: str,
+    *,
+    approve: bool = True,
+) -> config_entries.ConfigFlowResult:
+    """Start a user flow and sign in on the simulator; return the final result."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    redirect = await sign_in_on_nomos(result["url"], email, approve=approve)
+    await complete_callback(hass, hass_client_no_auth, redirect)
+    return await hass.config_entries.flow.async_configure(result["flow_id"])
+
+
+async def test_full_flow_creates_entry(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    simulator: NomosSimulator,
+) -> None:
+    """A person signs in; the entry is titled and identified by the Nomos customer."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    authorize = urlsplit(result["url"])
+    params = query_of(result["url"])
+    assert f"{authorize.scheme}://{authorize.netloc}" == simulator.url
+    assert authorize.path == "/oauth/authorize"
+    assert params["client_id"] == DEMO_CLIENT_ID
+    assert params["redirect_uri"] == REDIRECT_URI
+    assert params["response_type"] == "code"
+    assert params["code_challenge_method"] == "S256"
+    assert len(params["code_challenge"]) == 43
+    assert "client_secret" not in result["url"]
+
+    redirect = await sign_in_on_nomos(result["url"], ANNA)
+    await complete_callback(hass, hass_client_no_auth, redirect)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Anna Schmidt"
+    anna = simulator.customer_by_email(ANNA)
+    assert anna is not None
+    assert result["result"].unique_id == anna.id
+    token = result["data"]["token"]
+    assert token["access_token"] in simulator.access_tokens
+    assert token["refresh_token"] in simulator.refresh_tokens
+    # The code exchange authenticated with HTTP Basic and carried the verifier.
+    exchange = simulator.token_requests[-1]
+    assert exchange["grant_type"] == "authorization_code"
+    assert exchange["basic_auth"] is True
+    assert "client_secret" not in exchange["body_keys"]
+    assert "code_verifier" in exchange["body_keys"]
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
+async def test_each_flow_gets_its_own_verifier(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    simulator: NomosSimulator,
+) -> None:
+    """Two flows never share a PKCE verifier: a code from one fails in the other."""
+    first = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    second = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert query_of(first["url"])["code_challenge"] != query_of(second["url"])["code_challenge"]
+
+    # Sign in through the first flow's page, but hand the code to the second flow.
+    redirect = await sign_in_on_nomos(first["url"], ANNA)
+    code = query_of(redirect)["code"]
+    second_state = query_of(second["url"])["state"]
+    await complete_callback(
+        hass, hass_client_no_auth, f"{REDIRECT_URI}?code={code}&state={second_state}"
+    )
+    result = await hass.config_entries.flow.async_configure(second["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "oauth_failed"
+    assert simulator.token_requests[-1]["grant_type"] == "authorization_code"
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_consent_denied(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """Choosing Deny on Nomos's page ends the flow with a clear message."""
+    result = await sign_in_flow(hass, hass_client_no_auth, ANNA, approve=False)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "user_rejected_authorize"
+    assert result["description_placeholders"] == {"error": "access_denied"}
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_same_account_twice_aborts(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    add_entry: Callable[..., Awaitable[MockConfigEntry]],
+) -> None:
+    """The same Nomos account cannot be added twice."""
+    await add_entry(ANNA)
+    result = await sign_in_flow(hass, hass_client_no_auth, ANNA)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_customer_without_subscription_can_sign_in(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """A customer whose contract is not set up yet still gets an entry."""
+    result = await sign_in_flow(hass, hass_client_no_auth, EMMA)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Emma Fischer"
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
+async def test_reauth_success_updates_and_reloads(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    simulator: NomosSimulator,
+    add_entry: Callable[..., Awaitable[MockConfigEntry]],
+) -> None:
+    """Signing in again with the same account refreshes the stored token."""
+    entry = await add_entry(ANNA)
+    old_refresh = entry.data["token"]["refresh_token"]
+    result = await entry.start_reauth_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"] == {"name": "Anna Schmidt"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    redirect = await sign_in_on_nomos(result["url"], ANNA)
+    await complete_callback(hass, hass_client_no_auth, redirect)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.data["token"]["refresh_token"] != old_refresh
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reauth_with_other_account_aborts(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    add_entry: Callable[..., Awaitable[MockConfigEntry]],
+) -> None:
+    """Signing in as somebody else during reauth changes nothing."""
+    entry = await add_entry(ANNA)
+    token_before = dict(entry.data["token"])
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    redirect = await sign_in_on_nomos(result["url"], BEN)
+    await complete_callback(hass, hass_client_no_auth, redirect)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+    assert entry.data["token"] == token_before
+
+
+async def test_reconfigure_signs_in_again(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    add_entry: Callable[..., Awaitable[MockConfigEntry]],
+) -> None:
+    """Reconfigure runs the sign-in again and keeps the entry."""
+    entry = await add_entry(ANNA)
+    old_access = entry.data["token"]["access_token"]
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    redirect = await sign_in_on_nomos(result["url"], ANNA)
+    await complete_callback(hass, hass_client_no_auth, redirect)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["token"]["access_token"] != old_access
+
+    result = await entry.start_reconfigure_flow(hass)
+    redirect = await sign_in_on_nomos(result["url"], BEN)
+    await complete_callback(hass, hass_client_no_auth, redirect)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["reason"] == "wrong_account"
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [({"status": 401}, "invalid_auth"), ({"status": 503}, "cannot_connect")],
+)
+async def test_account_lookup_failure_after_sign_in(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    simulator: NomosSimulator,
+    fault: dict[str, int],
+    reason: str,
+) -> None:
+    """Test before configure: a failing account lookup creates no entry."""
+    simulator.inject("GET /customers", **fault)
+    result = await sign_in_flow(hass, hass_client_no_auth, ANNA)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_account_lookup_without_customer(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    simulator: NomosSimulator,
+) -> None:
+    """An empty customer list is reported instead of creating a nameless entry."""
+    simulator.inject(
+        "GET /customers", body={"object": "list", "items": [], "has_more": False, "next_page": None}
+    )
+    result = await sign_in_flow(hass, hass_client_no_auth, ANNA)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_customer"
+
+
+async def test_expired_code_is_rejected(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    simulator: NomosSimulator,
+) -> None:
+    """A code older than ten minutes fails cleanly."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    redirect = await sign_in_on_nomos(result["url"], ANNA)
+    code = simulator.codes[query_of(redirect)["code"]]
+    code.expires_at = simulator.clock.now()
+    await complete_callback(hass, hass_client_no_auth, redirect)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "oauth_failed"
