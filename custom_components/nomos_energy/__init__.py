@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
     ImplementationUnavailableError,
     OAuth2Session,
     async_get_config_entry_implementation,
 )
+from homeassistant.helpers.event import async_track_utc_time_change
+from homeassistant.helpers.typing import ConfigType
 
 from .api import OAuthTokenProvider
+from .cache import NomosCache
 from .const import DOMAIN
-from .coordinator import NomosConfigEntry, NomosRuntimeData, SubscriptionCoordinator
+from .coordinator import (
+    NomosConfigEntry,
+    NomosRuntimeData,
+    PriceCoordinator,
+    SubscriptionCoordinator,
+)
 from .nomos_client import NomosClient
+from .services import async_setup_services
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, once for all entries."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> bool:
@@ -36,10 +55,39 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
 
     tokens = OAuthTokenProvider(hass, entry, OAuth2Session(hass, entry, implementation))
     client = NomosClient(async_get_clientsession(hass), tokens)
-    subscriptions = SubscriptionCoordinator(hass, entry, client)
+    cache = NomosCache(hass, entry.entry_id)
+    await cache.async_load()
+    subscriptions = SubscriptionCoordinator(hass, entry, client, cache)
     await subscriptions.async_config_entry_first_refresh()
+    prices = PriceCoordinator(hass, entry, client, subscriptions, cache)
+    await prices.async_config_entry_first_refresh()
 
-    entry.runtime_data = NomosRuntimeData(client=client, tokens=tokens, subscriptions=subscriptions)
+    entry.runtime_data = NomosRuntimeData(
+        client=client, tokens=tokens, cache=cache, subscriptions=subscriptions, prices=prices
+    )
+
+    active = set(subscriptions.data.active_ids)
+
+    @callback
+    def subscriptions_changed() -> None:
+        """Fetch prices at once for a subscription that just became active."""
+        nonlocal active
+        now_active = set(subscriptions.data.active_ids)
+        if now_active - active:
+            entry.async_create_background_task(
+                hass, prices.async_request_refresh(), "nomos_energy new subscription prices"
+            )
+        active = now_active
+
+    @callback
+    def quarter_hour(now: datetime) -> None:
+        """Move every price entity to the new interval, from the cache."""
+        prices.async_update_listeners()
+
+    entry.async_on_unload(subscriptions.async_add_listener(subscriptions_changed))
+    entry.async_on_unload(
+        async_track_utc_time_change(hass, quarter_hour, minute=(0, 15, 30, 45), second=0)
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -47,3 +95,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
 async def async_unload_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> bool:
     """Unload a config entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> None:
+    """Delete the cached prices and subscriptions of a removed entry."""
+    await NomosCache(hass, entry.entry_id).async_remove()

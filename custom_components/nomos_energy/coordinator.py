@@ -1,23 +1,41 @@
-"""Coordinators that fetch from Nomos."""
+"""Coordinators: subscriptions (contract data) and prices (cache-first)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+import random
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 
 from .api import OAuthTokenProvider
-from .const import DOMAIN, LOGGER, SUBSCRIPTIONS_UPDATE_INTERVAL
+from .cache import NomosCache
+from .const import (
+    DOMAIN,
+    LOGGER,
+    PRICE_HISTORY_DAYS,
+    PRICE_POLL_INTERVAL,
+    PRICE_PUBLICATION,
+    PUBLICATION_SPREAD,
+    RETRY_BACKOFF_FIRST,
+    RETRY_BACKOFF_MAX,
+    SUBSCRIPTIONS_PENDING_INTERVAL,
+    SUBSCRIPTIONS_RETRY_MAX,
+    SUBSCRIPTIONS_UPDATE_INTERVAL,
+)
 from .nomos_client import (
     NomosAuthError,
     NomosClient,
     NomosError,
     NomosRateLimitError,
+    PriceSeries,
     Subscription,
 )
+from .price_schedule import BERLIN, PriceInterval, PriceSchedule, day_start, local_date
 
 
 @dataclass
@@ -26,7 +44,9 @@ class NomosRuntimeData:
 
     client: NomosClient
     tokens: OAuthTokenProvider
+    cache: NomosCache
     subscriptions: SubscriptionCoordinator
+    prices: PriceCoordinator
 
 
 type NomosConfigEntry = ConfigEntry[NomosRuntimeData]
@@ -38,24 +58,70 @@ class SubscriptionData:
 
     subscriptions: dict[str, Subscription]
 
+    @property
+    def active_ids(self) -> list[str]:
+        """Return the ids of subscriptions that are supplied now."""
+        return [sub_id for sub_id, sub in self.subscriptions.items() if sub.status == "active"]
 
-def raise_for_nomos_error(err: NomosError) -> None:
-    """Turn a client error into what Home Assistant expects from an update."""
-    if isinstance(err, NomosAuthError):
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        ) from err
+
+def auth_failed(err: NomosAuthError) -> ConfigEntryAuthFailed:
+    """Return the translated error that starts reauth."""
+    error = ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed")
+    error.__cause__ = err
+    return error
+
+
+def update_failed(err: NomosError) -> UpdateFailed:
+    """Return the translated update failure for a client error."""
     if isinstance(err, NomosRateLimitError):
-        raise UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="rate_limited",
-            retry_after=err.retry_after,
-        ) from err
-    raise UpdateFailed(
+        return UpdateFailed(
+            translation_domain=DOMAIN, translation_key="rate_limited", retry_after=err.retry_after
+        )
+    return UpdateFailed(
         translation_domain=DOMAIN,
         translation_key="update_failed",
         translation_placeholders={"error": str(err)},
-    ) from err
+    )
+
+
+class Outage:
+    """Track consecutive failures of one kind of request.
+
+    Logs one warning when an outage starts and one info line when it ends, and
+    backs off exponentially in between (honouring Retry-After), so an outage of
+    any length costs Nomos a bounded number of requests per hour.
+    """
+
+    def __init__(self, what: str, first: timedelta, longest: timedelta) -> None:
+        """Describe what fails (for the log) and the back-off bounds."""
+        self.what = what
+        self.first = first
+        self.longest = longest
+        self.failures = 0
+        self.retry_at: datetime | None = None
+
+    def failed(self, error: NomosError, now: datetime) -> timedelta:
+        """Record a failure and return how long to wait before the next attempt."""
+        if not self.failures:
+            LOGGER.warning(
+                "Could not fetch %s from Nomos, keeping the cached data: %s", self.what, error
+            )
+        else:
+            LOGGER.debug("Fetching %s from Nomos failed again: %s", self.what, error)
+        self.failures += 1
+        delay = min(self.first * (1 << min(self.failures - 1, 16)), self.longest)
+        if isinstance(error, NomosRateLimitError) and error.retry_after is not None:
+            delay = max(delay, timedelta(seconds=error.retry_after))
+        self.retry_at = now + delay
+        return delay
+
+    def succeeded(self) -> None:
+        """Record a success, logging the recovery once."""
+        if self.failures:
+            LOGGER.info(
+                "Nomos %s are reachable again after %s failed attempts", self.what, self.failures
+            )
+        self.failures, self.retry_at = 0, None
 
 
 class SubscriptionCoordinator(DataUpdateCoordinator[SubscriptionData]):
@@ -63,7 +129,9 @@ class SubscriptionCoordinator(DataUpdateCoordinator[SubscriptionData]):
 
     config_entry: NomosConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: NomosConfigEntry, client: NomosClient) -> None:
+    def __init__(
+        self, hass: HomeAssistant, entry: NomosConfigEntry, client: NomosClient, cache: NomosCache
+    ) -> None:
         """Create the coordinator."""
         super().__init__(
             hass,
@@ -73,22 +141,158 @@ class SubscriptionCoordinator(DataUpdateCoordinator[SubscriptionData]):
             update_interval=SUBSCRIPTIONS_UPDATE_INTERVAL,
         )
         self.client = client
+        self.cache = cache
+        self.outage = Outage("subscriptions", RETRY_BACKOFF_MAX, SUBSCRIPTIONS_RETRY_MAX)
 
     async def _async_update_data(self) -> SubscriptionData:
-        """List subscriptions; retrieve details only for new or changed ones."""
-        known = self.data.subscriptions if self.data else {}
+        """List subscriptions; retrieve details only for new or changed ones.
+
+        When Nomos cannot be reached at startup, the cached subscriptions are
+        used so that cached prices keep serving through the outage.
+        """
+        current: SubscriptionData | None = self.data  # None until the first refresh
+        known = current.subscriptions if current else (self.cache.subscriptions or {})
         subscriptions: dict[str, Subscription] = {}
         try:
             for listed in await self.client.list_subscriptions():
                 cached = known.get(listed.id)
                 if (
                     cached is not None
+                    and cached.meter is not None
                     and cached.updated_at == listed.updated_at
                     and cached.status == listed.status
                 ):
                     subscriptions[listed.id] = cached
                 else:
                     subscriptions[listed.id] = await self.client.get_subscription(listed.id)
+        except NomosAuthError as err:
+            raise auth_failed(err) from err
         except NomosError as err:
-            raise_for_nomos_error(err)
+            fallback = current.subscriptions if current else self.cache.subscriptions
+            if fallback is None:
+                raise update_failed(err) from err
+            # Contract data changes rarely: keep showing what is known.
+            self.update_interval = self.outage.failed(err, dt_util.utcnow())
+            return SubscriptionData(dict(fallback))
+        self.outage.succeeded()
+        self.cache.set_subscriptions(subscriptions)
+        pending = any(sub.status == "pending" for sub in subscriptions.values())
+        self.update_interval = (
+            SUBSCRIPTIONS_PENDING_INTERVAL if pending else SUBSCRIPTIONS_UPDATE_INTERVAL
+        )
         return SubscriptionData(subscriptions)
+
+
+def installation_offset(entry_id: str) -> timedelta:
+    """Return this installation's stable offset after the publication time.
+
+    The entry id is random per installation, so thousands of homes spread
+    evenly over PUBLICATION_SPREAD instead of asking Nomos in the same minute.
+    """
+    spread = PUBLICATION_SPREAD.total_seconds()
+    return timedelta(seconds=random.Random(entry_id).uniform(0, spread))  # noqa: S311
+
+
+def schedule_from_series(series: PriceSeries) -> list[PriceInterval]:
+    """Turn a price series from Nomos into schedule intervals."""
+    return [
+        PriceInterval(item.start, item.start + series.interval, item.amount, item.components)
+        for item in series.items or ()
+    ]
+
+
+class PriceCoordinator(DataUpdateCoordinator[dict[str, PriceSchedule]]):
+    """Prices per active subscription, served from the cache.
+
+    Nomos is asked only when data is missing: today's prices (usually known
+    since yesterday), and tomorrow's after the publication time plus this
+    installation's offset. Errors back off and never hide cached prices.
+    """
+
+    config_entry: NomosConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: NomosConfigEntry,
+        client: NomosClient,
+        subscriptions: SubscriptionCoordinator,
+        cache: NomosCache,
+    ) -> None:
+        """Create the coordinator."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} prices",
+            update_interval=PRICE_POLL_INTERVAL,
+        )
+        self.client = client
+        self.subscriptions = subscriptions
+        self.cache = cache
+        self.publication_offset = installation_offset(entry.entry_id)
+        # For each subscription, the date whose prices were last seen arriving.
+        self.published: dict[str, date] = {}
+        self.outage = Outage("prices", RETRY_BACKOFF_FIRST, RETRY_BACKOFF_MAX)
+
+    def publication_time(self, day: date) -> datetime:
+        """Return when this installation first asks for the prices of `day + 1`."""
+        local = datetime.combine(day, PRICE_PUBLICATION, BERLIN) + self.publication_offset
+        return dt_util.as_utc(local)
+
+    def _missing(self, schedule: PriceSchedule, now: datetime) -> bool:
+        """Return whether Nomos should be asked for this subscription now."""
+        today = local_date(now)
+        if not schedule.is_day_complete(today):
+            return True
+        return now >= self.publication_time(today) and not schedule.is_day_complete(
+            today + timedelta(days=1)
+        )
+
+    async def _async_update_data(self) -> dict[str, PriceSchedule]:
+        """Fetch what is missing; otherwise serve the cache without calling Nomos."""
+        now = dt_util.utcnow()
+        today = local_date(now)
+        tomorrow = today + timedelta(days=1)
+        current: dict[str, PriceSchedule] | None = self.data  # None until the first refresh
+        schedules = dict(current if current is not None else self.cache.prices)
+        error: NomosError | None = None
+        if self.outage.retry_at is None or now >= self.outage.retry_at:
+            for sub_id in self.subscriptions.data.active_ids:
+                schedule = schedules.get(sub_id, PriceSchedule())
+                if not self._missing(schedule, now):
+                    continue
+                try:
+                    series = await self.client.get_prices(sub_id, today, tomorrow)
+                except NomosAuthError as err:
+                    raise auth_failed(err) from err
+                except NomosError as err:
+                    error = err
+                    break
+                had_tomorrow = schedule.is_day_complete(tomorrow)
+                schedule = schedule.merge(schedule_from_series(series))
+                schedules[sub_id] = schedule.prune(day_start(today - timedelta(PRICE_HISTORY_DAYS)))
+                if not had_tomorrow and schedules[sub_id].is_day_complete(tomorrow):
+                    self.published[sub_id] = tomorrow
+            if error is None:
+                self.outage.succeeded()
+            else:
+                self.outage.failed(error, now)
+        self.cache.set_prices(schedules)
+        self.update_interval = self._next_check(now, schedules)
+        if error is not None and not any(schedules.values()):
+            raise update_failed(error) from error
+        return schedules
+
+    def _next_check(self, now: datetime, schedules: dict[str, PriceSchedule]) -> timedelta:
+        """Return when something may be missing next."""
+        if self.outage.retry_at is not None:
+            return max(self.outage.retry_at - now, timedelta(seconds=1))
+        active = self.subscriptions.data.active_ids
+        if any(self._missing(schedules.get(sub_id, PriceSchedule()), now) for sub_id in active):
+            return PRICE_POLL_INTERVAL
+        today = local_date(now)
+        next_publication = self.publication_time(today)
+        if now >= next_publication:
+            next_publication = self.publication_time(today + timedelta(days=1))
+        return next_publication - now

@@ -40,6 +40,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry."""
     coordinator = entry.runtime_data.subscriptions
+    prices = entry.runtime_data.prices
     subscriptions = []
     for subscription in coordinator.data.subscriptions.values():
         data = asdict(subscription)
@@ -65,5 +66,21 @@ async def async_get_config_entry_diagnostics(
             if coordinator.last_exception
             else None,
             "update_interval": str(coordinator.update_interval),
+        },
+        "prices": {
+            "last_update_success": prices.last_update_success,
+            "next_check_in": str(prices.update_interval),
+            "publication_offset": str(prices.publication_offset),
+            "failures": prices.outage.failures,
+            "published": {sub_id: day.isoformat() for sub_id, day in prices.published.items()},
+            "schedules": {
+                sub_id: {
+                    "intervals": len(schedule),
+                    "unknown": sum(1 for i in schedule.intervals if i.price_ct is None),
+                    "first": schedule.intervals[0].start.isoformat() if len(schedule) else None,
+                    "end": schedule.end.isoformat() if schedule.end else None,
+                }
+                for sub_id, schedule in prices.data.items()
+            },
         },
     }

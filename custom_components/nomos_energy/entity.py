@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .const import DOMAIN, MANUFACTURER
-from .coordinator import SubscriptionCoordinator
 from .nomos_client import Subscription
+
+if TYPE_CHECKING:
+    from .coordinator import NomosConfigEntry
 
 METER_MODELS = {"smart": "Dynamic tariff, smart meter", "analog": "Dynamic tariff, analog meter"}
 
@@ -26,28 +34,39 @@ def subscription_device_info(subscription: Subscription) -> DeviceInfo:
     )
 
 
-class NomosSubscriptionEntity(CoordinatorEntity[SubscriptionCoordinator]):
-    """An entity that belongs to one subscription's device."""
+class NomosEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
+    """An entity on one subscription's device, fed by one coordinator."""
 
     _attr_has_entity_name = True
 
-    def __init__(
-        self, coordinator: SubscriptionCoordinator, subscription_id: str, key: str
-    ) -> None:
-        """Attach the entity to its subscription."""
+    def __init__(self, coordinator: CoordinatorT, subscription: Subscription, key: str) -> None:
+        """Attach the entity to its subscription's device."""
         super().__init__(coordinator)
-        self.subscription_id = subscription_id
-        self._attr_unique_id = f"{subscription_id}-{key}"
-        self._attr_device_info = subscription_device_info(
-            coordinator.data.subscriptions[subscription_id]
-        )
+        self.subscription_id = subscription.id
+        self._attr_unique_id = f"{subscription.id}-{key}"
+        self._attr_device_info = subscription_device_info(subscription)
 
-    @property
-    def subscription(self) -> Subscription:
-        """Return the subscription's latest data."""
-        return self.coordinator.data.subscriptions[self.subscription_id]
 
-    @property
-    def available(self) -> bool:
-        """Unavailable when updates fail or the subscription disappeared."""
-        return super().available and self.subscription_id in self.coordinator.data.subscriptions
+def track_subscriptions(
+    entry: NomosConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    create: Callable[[Subscription], Iterable[Entity]],
+    *,
+    active_only: bool,
+) -> None:
+    """Add entities for every (active) subscription now and whenever a new one appears."""
+    coordinator = entry.runtime_data.subscriptions
+    added: set[str] = set()
+
+    @callback
+    def add_new() -> None:
+        new = [
+            subscription
+            for sub_id, subscription in coordinator.data.subscriptions.items()
+            if sub_id not in added and (subscription.status == "active" or not active_only)
+        ]
+        added.update(subscription.id for subscription in new)
+        async_add_entities(entity for subscription in new for entity in create(subscription))
+
+    add_new()
+    entry.async_on_unload(coordinator.async_add_listener(add_new))

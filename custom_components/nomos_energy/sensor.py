@@ -1,27 +1,34 @@
-"""Sensors of the Nomos Energy integration."""
+"""Sensors: contract details and 15-minute prices per subscription."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorStateClass,
 )
-from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EntityCategory, UnitOfEnergy
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
-from .coordinator import NomosConfigEntry, SubscriptionCoordinator
-from .entity import NomosSubscriptionEntity
+from .coordinator import NomosConfigEntry, PriceCoordinator, SubscriptionCoordinator
+from .entity import NomosEntity, track_subscriptions
 from .nomos_client import Subscription
 from .nomos_client.models import SUBSCRIPTION_STATUSES
+from .price_schedule import CT_PER_EUR, PriceLevel, PriceSchedule, local_date
 
 # Read-only entities fed by coordinators: no limit on parallel updates.
 PARALLEL_UPDATES = 0
+
+# The Energy dashboard accepts any "<currency>/kWh"; Nomos bills in euros.
+EUR_PER_KWH = f"EUR/{UnitOfEnergy.KILO_WATT_HOUR}"
+CT_PER_KWH = f"ct/{UnitOfEnergy.KILO_WATT_HOUR}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,31 +62,137 @@ CONTRACT_SENSORS: tuple[NomosContractSensorDescription, ...] = (
     ),
 )
 
+type PriceValue = float | str | datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NomosPriceSensorDescription(SensorEntityDescription):
+    """Describes a sensor computed from the price schedule at a moment."""
+
+    value_fn: Callable[[PriceSchedule, datetime], PriceValue]
+    # Prices come in ct/kWh; EUR sensors divide by 100.
+    scale: float = 1 / CT_PER_EUR
+    available_fn: Callable[[PriceSchedule, datetime], bool] = lambda schedule, now: True
+
+
+def _current(schedule: PriceSchedule, now: datetime) -> float | None:
+    interval = schedule.at(now)
+    return interval.price_ct if interval else None
+
+
+def _next(schedule: PriceSchedule, now: datetime) -> float | None:
+    interval = schedule.next_after(now)
+    return interval.price_ct if interval else None
+
+
+def _component(name: str) -> Callable[[PriceSchedule, datetime], float | None]:
+    def value(schedule: PriceSchedule, now: datetime) -> float | None:
+        interval = schedule.at(now)
+        return interval.components_ct.get(name) if interval else None
+
+    return value
+
+
+def _stat(day_offset: int, field: str) -> Callable[[PriceSchedule, datetime], PriceValue]:
+    def value(schedule: PriceSchedule, now: datetime) -> PriceValue:
+        stats = schedule.day_stats(local_date(now) + timedelta(days=day_offset))
+        return getattr(stats, field) if stats else None
+
+    return value
+
+
+def _tomorrow_known(schedule: PriceSchedule, now: datetime) -> bool:
+    return schedule.day_stats(local_date(now) + timedelta(days=1)) is not None
+
+
+def _price(
+    key: str, value_fn: Callable[[PriceSchedule, datetime], PriceValue], **kwargs: object
+) -> NomosPriceSensorDescription:
+    """Describe an EUR/kWh price sensor (safe for the Energy dashboard)."""
+    return NomosPriceSensorDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=value_fn,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
+    _price("current_price", _current),
+    NomosPriceSensorDescription(
+        key="current_price_ct",
+        translation_key="current_price_ct",
+        native_unit_of_measurement=CT_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        scale=1,
+        value_fn=_current,
+    ),
+    _price("next_price", _next),
+    _price("current_hour_average", lambda schedule, now: schedule.hour_average(now)),
+    _price("today_min", _stat(0, "minimum")),
+    _price("today_max", _stat(0, "maximum")),
+    _price("today_average", _stat(0, "average")),
+    _price("tomorrow_min", _stat(1, "minimum"), available_fn=_tomorrow_known),
+    _price("tomorrow_max", _stat(1, "maximum"), available_fn=_tomorrow_known),
+    _price("tomorrow_average", _stat(1, "average"), available_fn=_tomorrow_known),
+    NomosPriceSensorDescription(
+        key="today_min_time",
+        translation_key="today_min_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_stat(0, "minimum_at"),
+    ),
+    NomosPriceSensorDescription(
+        key="today_max_time",
+        translation_key="today_max_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_stat(0, "maximum_at"),
+    ),
+    NomosPriceSensorDescription(
+        key="price_level",
+        translation_key="price_level",
+        device_class=SensorDeviceClass.ENUM,
+        options=[level.value for level in PriceLevel],
+        value_fn=lambda schedule, now: schedule.level(now),
+    ),
+    *(
+        _price(f"current_{name}_price", _component(name), entity_registry_enabled_default=False)
+        for name in ("electricity", "grid", "levies")
+    ),
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: NomosConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add sensors for every subscription, and for new ones as they appear."""
-    coordinator = entry.runtime_data.subscriptions
-    added: set[str] = set()
-
-    @callback
-    def add_new_subscriptions() -> None:
-        new = [sub_id for sub_id in coordinator.data.subscriptions if sub_id not in added]
-        added.update(new)
-        async_add_entities(
-            NomosContractSensor(coordinator, sub_id, description)
-            for sub_id in new
+    """Add contract sensors per subscription and price sensors per active one."""
+    runtime = entry.runtime_data
+    track_subscriptions(
+        entry,
+        async_add_entities,
+        lambda subscription: (
+            NomosContractSensor(runtime.subscriptions, subscription, description)
             for description in CONTRACT_SENSORS
-        )
+        ),
+        active_only=False,
+    )
+    track_subscriptions(
+        entry,
+        async_add_entities,
+        lambda subscription: (
+            NomosPriceSensor(runtime.prices, subscription, description)
+            for description in PRICE_SENSORS
+        ),
+        active_only=True,
+    )
 
-    add_new_subscriptions()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_subscriptions))
 
-
-class NomosContractSensor(NomosSubscriptionEntity, SensorEntity):
+class NomosContractSensor(NomosEntity[SubscriptionCoordinator], SensorEntity):
     """A sensor showing one contract detail of a subscription."""
 
     entity_description: NomosContractSensorDescription
@@ -87,14 +200,56 @@ class NomosContractSensor(NomosSubscriptionEntity, SensorEntity):
     def __init__(
         self,
         coordinator: SubscriptionCoordinator,
-        subscription_id: str,
+        subscription: Subscription,
         description: NomosContractSensorDescription,
     ) -> None:
         """Create the sensor."""
-        super().__init__(coordinator, subscription_id, description.key)
+        super().__init__(coordinator, subscription, description.key)
         self.entity_description = description
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when updates fail or the subscription disappeared."""
+        return super().available and self.subscription_id in self.coordinator.data.subscriptions
 
     @property
     def native_value(self) -> str | datetime | None:
         """Return the contract detail."""
-        return self.entity_description.value_fn(self.subscription)
+        return self.entity_description.value_fn(
+            self.coordinator.data.subscriptions[self.subscription_id]
+        )
+
+
+class NomosPriceSensor(NomosEntity[PriceCoordinator], SensorEntity):
+    """A price sensor; its state changes on each quarter-hour from the cache."""
+
+    entity_description: NomosPriceSensorDescription
+
+    def __init__(
+        self,
+        coordinator: PriceCoordinator,
+        subscription: Subscription,
+        description: NomosPriceSensorDescription,
+    ) -> None:
+        """Create the sensor."""
+        super().__init__(coordinator, subscription, description.key)
+        self.entity_description = description
+
+    @property
+    def _schedule(self) -> PriceSchedule:
+        return self.coordinator.data.get(self.subscription_id) or PriceSchedule()
+
+    @property
+    def available(self) -> bool:
+        """Available while prices are known; tomorrow's sensors once published."""
+        return super().available and self.entity_description.available_fn(
+            self._schedule, dt_util.utcnow()
+        )
+
+    @property
+    def native_value(self) -> PriceValue:
+        """Return the value for this moment."""
+        value = self.entity_description.value_fn(self._schedule, dt_util.utcnow())
+        if isinstance(value, float):
+            return value * self.entity_description.scale
+        return value

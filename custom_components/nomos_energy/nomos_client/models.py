@@ -176,6 +176,17 @@ class Customer:
             return self.company_name
         return f"{self.first_name} {self.last_name}".strip()
 
+    def to_json(self) -> dict[str, Any]:
+        """Return the API shape, so cached data parses like fresh data."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "company_name": self.company_name,
+            "email": self.email,
+        }
+
     @classmethod
     def from_fields(cls, fields: Fields) -> Customer:
         """Parse a customer object."""
@@ -199,6 +210,16 @@ class Address:
     zip: str
     city: str
 
+    def to_json(self) -> dict[str, Any]:
+        """Return the API shape."""
+        return {
+            "id": self.id,
+            "street": self.street,
+            "house_number": self.house_number,
+            "zip": self.zip,
+            "city": self.city,
+        }
+
     @classmethod
     def from_fields(cls, fields: Fields) -> Address:
         """Parse an address object."""
@@ -220,6 +241,16 @@ class Meter:
     type: MeterType
     melo: str | None
     malo: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the API shape."""
+        return {
+            "id": self.id,
+            "number": self.number,
+            "type": self.type,
+            "melo": self.melo,
+            "malo": self.malo,
+        }
 
     @classmethod
     def from_fields(cls, fields: Fields) -> Meter:
@@ -256,6 +287,28 @@ class Subscription:
     def display_number(self) -> str:
         """Return the human-readable number, or the id when there is none."""
         return self.number or self.id
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the API shape (expanded where the details are known)."""
+
+        def stamp(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
+        return {
+            "id": self.id,
+            "number": self.number,
+            "status": self.status,
+            "plan": self.plan_id,
+            "customer": self.customer.to_json() if self.customer else self.customer_id,
+            "address": self.address.to_json() if self.address else None,
+            "meter": self.meter.to_json() if self.meter else None,
+            "type": self.type,
+            "estimated_usage": self.estimated_usage,
+            "start_at": stamp(self.start_at),
+            "end_at": stamp(self.end_at),
+            "terminated_at": stamp(self.terminated_at),
+            "updated_at": stamp(self.updated_at),
+        }
 
     @classmethod
     def from_fields(cls, fields: Fields) -> Subscription:

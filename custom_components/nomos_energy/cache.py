@@ -1,0 +1,70 @@
+"""The persistent cache: subscriptions and prices survive restarts and outages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+
+from .const import DOMAIN, LOGGER
+from .nomos_client import NomosError, Subscription
+from .nomos_client.models import Fields
+from .price_schedule import PriceSchedule
+
+STORAGE_VERSION = 1
+# Writes are batched briefly; Home Assistant flushes pending writes on shutdown.
+SAVE_DELAY = 1
+
+
+class NomosCache:
+    """What the integration knows, persisted in `.storage/nomos_energy.<entry_id>`."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Create the cache for one config entry."""
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True
+        )
+        self.subscriptions: dict[str, Subscription] | None = None
+        self.prices: dict[str, PriceSchedule] = {}
+
+    async def async_load(self) -> None:
+        """Load what was stored; a damaged cache is ignored, never fatal."""
+        stored = await self._store.async_load()
+        if not stored:
+            return
+        try:
+            if stored.get("subscriptions") is not None:
+                self.subscriptions = {
+                    item["id"]: Subscription.from_fields(Fields(item))
+                    for item in stored["subscriptions"]
+                }
+            self.prices = {
+                sub_id: PriceSchedule.from_json(items)
+                for sub_id, items in stored.get("prices", {}).items()
+            }
+        except (NomosError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+            LOGGER.warning("Ignoring the damaged Nomos cache: %s", err)
+            self.subscriptions, self.prices = None, {}
+
+    def set_subscriptions(self, subscriptions: dict[str, Subscription]) -> None:
+        """Remember the subscriptions."""
+        self.subscriptions = dict(subscriptions)
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
+    def set_prices(self, prices: dict[str, PriceSchedule]) -> None:
+        """Remember the price schedules."""
+        self.prices = dict(prices)
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
+    def _data_to_save(self) -> dict[str, Any]:
+        return {
+            "subscriptions": None
+            if self.subscriptions is None
+            else [subscription.to_json() for subscription in self.subscriptions.values()],
+            "prices": {sub_id: schedule.to_json() for sub_id, schedule in self.prices.items()},
+        }
+
+    async def async_remove(self) -> None:
+        """Delete the stored file (when the entry is removed)."""
+        await self._store.async_remove()

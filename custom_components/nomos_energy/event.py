@@ -1,0 +1,66 @@
+"""Event entity: fires once a day when tomorrow's prices arrive."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from homeassistant.components.event import EventEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import NomosConfigEntry, PriceCoordinator
+from .entity import NomosEntity, track_subscriptions
+from .nomos_client import Subscription
+from .price_schedule import CT_PER_EUR
+
+PARALLEL_UPDATES = 0
+EVENT_PUBLISHED = "published"
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: NomosConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the event entity for every active subscription, also later ones."""
+    prices = entry.runtime_data.prices
+    track_subscriptions(
+        entry,
+        async_add_entities,
+        lambda subscription: [TomorrowPricesEvent(prices, subscription)],
+        active_only=True,
+    )
+
+
+class TomorrowPricesEvent(NomosEntity[PriceCoordinator], EventEntity):
+    """Triggers `published` with a summary when tomorrow's prices arrive."""
+
+    _attr_translation_key = "tomorrow_prices"
+    _attr_event_types = [EVENT_PUBLISHED]
+
+    def __init__(self, coordinator: PriceCoordinator, subscription: Subscription) -> None:
+        """Create the entity."""
+        super().__init__(coordinator, subscription, "tomorrow_prices")
+        self._announced: date | None = coordinator.published.get(subscription.id)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Trigger once for each day whose prices newly arrived."""
+        day = self.coordinator.published.get(self.subscription_id)
+        schedule = self.coordinator.data.get(self.subscription_id)
+        if day is not None and day != self._announced and schedule is not None:
+            self._announced = day
+            stats = schedule.day_stats(day)
+            if stats is not None:
+                self._trigger_event(
+                    EVENT_PUBLISHED,
+                    {
+                        "date": day.isoformat(),
+                        "min_price": round(stats.minimum / CT_PER_EUR, 5),
+                        "max_price": round(stats.maximum / CT_PER_EUR, 5),
+                        "average_price": round(stats.average / CT_PER_EUR, 5),
+                        "min_price_at": stats.minimum_at.isoformat(),
+                        "max_price_at": stats.maximum_at.isoformat(),
+                    },
+                )
+        super()._handle_coordinator_update()
