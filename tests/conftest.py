@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
-import re
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import aiohttp
 from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
@@ -20,6 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nomos_energy.const import DOMAIN
 from nomos_simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, NomosSimulator
+from nomos_simulator.signin import sign_in
 
 ANNA = "anna@example.com"  # one active smart-meter subscription
 BEN = "ben@example.com"  # one active and one ended subscription
@@ -102,31 +101,7 @@ def add_entry(
 
 async def sign_in_on_nomos(authorize_url: str, email: str, *, approve: bool = True) -> str:
     """Go through the simulator's hosted pages like a person; return the redirect URL."""
-    async with aiohttp.ClientSession() as session:
-        async with session.get(authorize_url) as response:
-            assert response.status == 200, await response.text()
-            page = await response.text()
-        login = re.search(r"name='login' value='([^']+)'", page)
-        assert login is not None
-        base = f"{urlsplit(authorize_url).scheme}://{urlsplit(authorize_url).netloc}"
-        async with session.post(
-            f"{base}/oauth/authorize/email", data={"login": login[1], "email": email}
-        ) as response:
-            page = await response.text()
-        code = re.search(r"id='otp-code'>(\d{6})<", page)
-        assert code is not None, page
-        async with session.post(
-            f"{base}/oauth/authorize/verify", data={"login": login[1], "otp": code[1]}
-        ) as response:
-            page = await response.text()
-            assert "Approve" in page
-        async with session.post(
-            f"{base}/oauth/authorize/consent",
-            data={"login": login[1], "decision": "approve" if approve else "deny"},
-            allow_redirects=False,
-        ) as response:
-            assert response.status == 302
-            return response.headers["Location"]
+    return await sign_in(authorize_url, email, approve=approve)
 
 
 def query_of(url: str) -> dict[str, str]:

@@ -1,0 +1,171 @@
+"""A person adds Nomos Energy in Home Assistant's UI, sees prices, and signs in again.
+
+Runs a real `hass` and the simulator as processes, and drives Debian's Chromium.
+Screenshots of the key screens land in artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+import re
+
+import aiohttp
+from playwright.async_api import Browser, Page, expect
+import pytest
+
+from nomos_demo.stack import DEMO_PASSWORD, DEMO_USER, Stack
+from nomos_simulator.data import seed_accounts
+
+pytestmark = pytest.mark.e2e
+EMAIL = "anna@example.com"
+TIMEOUT = 30_000
+# The state of an entity row is slotted into hui-generic-entity-row from the
+# sensor row's shadow root; innerText does not cross shadow roots, so collect it.
+ROW_VALUE = """
+row => {
+  const text = node => node.shadowRoot
+    ? [...node.shadowRoot.childNodes].map(text).join("")
+    : node.nodeType === Node.TEXT_NODE ? node.textContent : [...node.childNodes].map(text).join("");
+  const generic = row.shadowRoot.querySelector("hui-generic-entity-row");
+  return [...generic.childNodes].map(text).join("");
+}
+"""
+
+
+def expected_prices() -> set[str]:
+    """The current price as the device page shows it: this quarter's, or the last one's
+    when the page was read right at a boundary.
+    """
+    _, subscriptions = seed_accounts()
+    anna = next(sub for sub in subscriptions if sub.number == "4X44EMKX")
+    now = datetime.now(UTC)
+    quarter = now.replace(minute=now.minute // 15 * 15, second=0, microsecond=0)
+    return {
+        f"{anna.price_item(start)['amount'] / 100:.4f} EUR/kWh"
+        for start in (quarter, quarter - timedelta(minutes=15))
+    }
+
+
+async def sign_in_on_nomos(popup: Page, shots: Path, name: str) -> None:
+    """Type the e-mail and the one-time code, then approve, on the simulator's pages."""
+    await popup.wait_for_load_state()
+    await expect(popup.get_by_role("heading", name="Sign in to Nomos")).to_be_visible()
+    await popup.get_by_label("E-mail").fill(EMAIL)
+    await popup.screenshot(path=shots / f"{name}-1-email.png")
+    await popup.get_by_role("button", name="Continue").click()
+    code = await popup.locator("#otp-code").inner_text()
+    assert re.fullmatch(r"\d{6}", code)
+    await popup.get_by_label("One-time code").fill(code)
+    await popup.get_by_role("button", name="Verify").click()
+    await expect(popup.get_by_role("button", name="Approve")).to_be_visible()
+    await popup.screenshot(path=shots / f"{name}-2-consent.png")
+    await popup.get_by_role("button", name="Approve").click()
+
+
+async def log_in(page: Page, stack: Stack) -> None:
+    await page.goto(stack.ha_url)
+    await page.get_by_label("Username").fill(DEMO_USER)
+    await page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url("**/home/**", timeout=TIMEOUT)
+
+
+async def current_price_row(page: Page) -> str:
+    """Return the value the device page shows for "Current price"."""
+    row = page.locator("hui-sensor-entity-row").filter(
+        has=page.get_by_text("Current price", exact=True)
+    )
+    await expect(row).to_be_visible(timeout=TIMEOUT)
+    text: str = await row.evaluate(ROW_VALUE)
+    return " ".join(text.split())
+
+
+async def call_service(stack: Stack, domain: str, service: str, data: dict[str, object]) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{stack.ha_url}/api/services/{domain}/{service}",
+            json=data,
+            headers={"Authorization": f"Bearer {stack.access_token}"},
+        ) as response:
+            response.raise_for_status()
+
+
+async def test_add_see_prices_revoke_and_reauthenticate(
+    stack: Stack, browser: Browser, artifacts: Path
+) -> None:
+    """The whole story of a homeowner, through the UI."""
+    await stack.onboard()
+    await stack.add_application_credentials()
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await log_in(page, stack)
+
+    # Settings > Devices & services > Add integration > Nomos Energy
+    await page.goto(f"{stack.ha_url}/config/integrations/dashboard")
+    await page.get_by_role("button", name="Add integration").click()
+    search = page.get_by_label("Search for a brand name")
+    await expect(search).to_be_visible(timeout=TIMEOUT)
+    await search.fill("Nomos")
+    await page.screenshot(path=artifacts / "01-add-integration.png")
+    async with context.expect_page() as popup_info:
+        await page.get_by_text("Nomos Energy", exact=True).first.click()
+    popup = await popup_info.value
+    await sign_in_on_nomos(popup, artifacts, "02-nomos")
+    success = page.get_by_role("alertdialog", name="Device created")
+    await expect(success).to_be_visible(timeout=TIMEOUT)
+    await expect(page.get_by_text("Signed in to Nomos.")).to_be_visible()
+    await expect(page.get_by_placeholder("Nomos 4X44EMKX")).to_be_visible()
+    await page.screenshot(path=artifacts / "03-success.png")
+    await page.get_by_role("button", name="Finish").click()
+
+    # The device page shows the price the simulator serves for this quarter-hour.
+    await page.goto(f"{stack.ha_url}/config/devices/dashboard")
+    await page.get_by_text("Nomos 4X44EMKX").first.click()
+    await expect(page.get_by_text("Current price", exact=True)).to_be_visible(timeout=TIMEOUT)
+    price = await current_price_row(page)
+    assert price in expected_prices(), price
+    await page.screenshot(path=artifacts / "04-device.png", full_page=True)
+    device_url = page.url
+
+    # Revoke access at Nomos; the next update finds out and asks to sign in again.
+    async with aiohttp.ClientSession() as session:
+        state = await (await session.get(f"{stack.sim_url}/_sim/state")).json()
+        customer = next(a["customer"] for a in state["accounts"] if a["email"] == EMAIL)
+        await session.post(f"{stack.sim_url}/_sim/customers/{customer}/revoke")
+    await call_service(
+        stack,
+        "homeassistant",
+        "update_entity",
+        {"entity_id": "sensor.nomos_4x44emkx_contract_status"},
+    )
+    await page.goto(f"{stack.ha_url}/config/integrations/dashboard")
+    reauth = page.get_by_role("button", name=re.compile("Reconfigure|Re-authenticate", re.I)).first
+    await expect(reauth).to_be_visible(timeout=TIMEOUT)
+    await page.screenshot(path=artifacts / "05-reauth-needed.png")
+    await page.goto(device_url)
+    await expect(page.get_by_text("Unavailable").first).to_be_visible(timeout=TIMEOUT)
+    await page.screenshot(path=artifacts / "06-unavailable.png", full_page=True)
+
+    await page.goto(f"{stack.ha_url}/config/integrations/dashboard")
+    await reauth.click()
+    confirm = page.get_by_role("button", name="Submit")
+    await expect(confirm).to_be_visible(timeout=TIMEOUT)
+    await page.screenshot(path=artifacts / "07-reauth-confirm.png")
+    async with context.expect_page() as popup_info:
+        await confirm.click()
+    await sign_in_on_nomos(await popup_info.value, artifacts, "08-nomos-again")
+    await expect(page.get_by_text(re.compile("Signed in again"))).to_be_visible(timeout=TIMEOUT)
+    await page.screenshot(path=artifacts / "09-reauth-done.png")
+    await page.keyboard.press("Escape")
+
+    # Everything is back, with nothing lost.
+    await page.goto(device_url)
+    await expect(page.get_by_text("Current price", exact=True)).to_be_visible(timeout=TIMEOUT)
+    for _ in range(60):  # the page follows the state within a moment
+        if await current_price_row(page) in expected_prices():
+            break
+        await page.wait_for_timeout(500)
+    assert await current_price_row(page) in expected_prices()
+    await page.screenshot(path=artifacts / "10-device-again.png", full_page=True)
+    await context.close()
