@@ -180,6 +180,8 @@ class NomosSimulator:
         self.request_log: list[tuple[datetime, str]] = []
         # What reached the token endpoint: grant, whether Basic was used, body keys.
         self.token_requests: list[dict[str, Any]] = []
+        # The query string of each request, for tests that need to see ranges.
+        self.query_log: list[tuple[str, str]] = []
         # The X-API-Version header of each API request ("" when absent).
         self.api_versions: Counter[str] = Counter()
         self._recent: dict[str, deque[float]] = {}
@@ -220,6 +222,7 @@ class NomosSimulator:
         self.requests.clear()
         self.request_log.clear()
         self.token_requests.clear()
+        self.query_log.clear()
         self.api_versions.clear()
         self._recent.clear()
         self.clock.set(None)
@@ -345,6 +348,7 @@ class NomosSimulator:
         route = f"{request.method} {canonical or request.path}"
         self.requests[route] += 1
         self.request_log.append((self.clock.now(), route))
+        self.query_log.append((route, request.query_string))
         if not request.path.startswith("/oauth"):
             self.api_versions[request.headers.get("X-API-Version", "")] += 1
         if canonical is None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 import time
 from typing import Any
+from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
 from homeassistant.components.application_credentials import (
@@ -17,6 +18,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nomos_energy.const import DOMAIN
+from custom_components.nomos_energy.coordinator import EnergyCoordinator, EnergyData
 from nomos_simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, NomosSimulator
 from nomos_simulator.signin import sign_in
 
@@ -28,8 +30,15 @@ EMMA = "emma@example.com"  # no subscription yet
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Load the integration from custom_components/."""
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
+    """Load the integration from custom_components/.
+
+    The recorder must start before Home Assistant does, so a test that wants
+    it gets it before `enable_custom_integrations` creates `hass`.
+    """
+    if "recorder_mock" in request.fixturenames:
+        request.getfixturevalue("recorder_mock")
+    request.getfixturevalue("enable_custom_integrations")
 
 
 @pytest.fixture
@@ -44,12 +53,34 @@ def entity_registry_enabled_by_default() -> None:
         yield
 
 
+@pytest.fixture(autouse=True)
+def skip_energy_import(request: pytest.FixtureRequest) -> Generator[None]:
+    """Keep the daily usage import out of tests about other things.
+
+    It would add requests to every count; tests of the import itself (and the
+    benchmarks) opt in with `@pytest.mark.energy_import`.
+    """
+    if request.node.get_closest_marker("energy_import"):
+        yield
+        return
+
+    async def nothing(self: EnergyCoordinator, subscription: object, today: object) -> EnergyData:
+        return EnergyData()
+
+    with patch.object(EnergyCoordinator, "async_update_subscription", nothing):
+        yield
+
+
 @pytest.fixture
 async def simulator(
     socket_enabled: None, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncGenerator[NomosSimulator]:
-    """Serve the Nomos simulator on a free loopback port and point the integration at it."""
-    sim = NomosSimulator()
+    """Serve the Nomos simulator on a free loopback port and point the integration at it.
+
+    Its rate limit is off: frozen test time would put every request into the
+    same second. Tests of rate limiting switch it on.
+    """
+    sim = NomosSimulator(rate_limit=None)
     url = await sim.start()
     monkeypatch.setenv("NOMOS_ENERGY_API_URL", url)
     yield sim
@@ -93,7 +124,7 @@ def add_entry(
         entry = entry_for(simulator, email, **token_overrides)
         entry.add_to_hass(hass)
         await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(wait_background_tasks=True)
         return entry
 
     return _add

@@ -212,6 +212,7 @@ async def test_simulator_rate_limit_is_enforced(
     simulator: NomosSimulator, session: aiohttp.ClientSession
 ) -> None:
     """More than ten requests a second get 429 with ratelimit headers."""
+    simulator.rate_limit = 10
     client = client_for(simulator, session, EMMA)
     for _ in range(10):
         await client.list_customers()

@@ -17,7 +17,13 @@ import yaml
 
 from custom_components.nomos_energy.const import DOMAIN
 from custom_components.nomos_energy.price_schedule import BERLIN
-from custom_components.nomos_energy.services import FIND_WINDOW_SCHEMA, GET_PRICES_SCHEMA
+from custom_components.nomos_energy.services import (
+    FIND_WINDOW_SCHEMA,
+    GET_CONSUMPTION_SCHEMA,
+    GET_INVOICES_SCHEMA,
+    GET_PRICES_SCHEMA,
+    IMPORT_STATISTICS_SCHEMA,
+)
 from nomos_simulator import NomosSimulator
 from nomos_simulator.data import Subscription
 
@@ -303,7 +309,13 @@ def test_services_yaml_matches_the_registered_actions() -> None:
     """Every action and field in services.yaml exists in the schemas, and back."""
     path = Path(__file__).parents[1] / "custom_components/nomos_energy/services.yaml"
     described = yaml.safe_load(path.read_text())
-    schemas = {"get_prices": GET_PRICES_SCHEMA, "find_cheapest_window": FIND_WINDOW_SCHEMA}
+    schemas = {
+        "get_prices": GET_PRICES_SCHEMA,
+        "find_cheapest_window": FIND_WINDOW_SCHEMA,
+        "get_consumption": GET_CONSUMPTION_SCHEMA,
+        "get_invoices": GET_INVOICES_SCHEMA,
+        "import_statistics": IMPORT_STATISTICS_SCHEMA,
+    }
     assert set(described) == set(schemas)
     for name, schema in schemas.items():
         assert set(described[name]["fields"]) == {str(key) for key in schema.schema}, name
@@ -315,4 +327,7 @@ async def test_actions_are_registered(
     assert set(hass.services.async_services_for_domain(DOMAIN)) == {
         "get_prices",
         "find_cheapest_window",
+        "get_consumption",
+        "get_invoices",
+        "import_statistics",
     }

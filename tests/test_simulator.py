@@ -503,7 +503,6 @@ async def test_responses_conform_to_curie_spec(
 ) -> None:
     """Every kind of simulator response validates against the official curie spec."""
     simulator.clock.set(datetime(2026, 11, 29, 15, tzinfo=UTC))
-    simulator.rate_limit = None  # this test sends far more than ten requests a second
     checked: list[tuple[str, int]] = []
 
     async def check(method: str, path: str, url: str, status: int = 200, **kwargs: Any) -> Any:

@@ -89,6 +89,7 @@ def test_main_reports_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[s
 MANIFEST_KEYS = [
     "domain",
     "name",
+    "after_dependencies",
     "codeowners",
     "config_flow",
     "dependencies",

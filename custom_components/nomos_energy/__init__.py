@@ -21,6 +21,7 @@ from .api import OAuthTokenProvider
 from .cache import NomosCache
 from .const import DOMAIN
 from .coordinator import (
+    EnergyCoordinator,
     NomosConfigEntry,
     NomosRuntimeData,
     PriceCoordinator,
@@ -61,9 +62,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
     await subscriptions.async_config_entry_first_refresh()
     prices = PriceCoordinator(hass, entry, client, subscriptions, cache)
     await prices.async_config_entry_first_refresh()
+    energy = EnergyCoordinator(hass, entry, client, subscriptions, prices, cache)
 
     entry.runtime_data = NomosRuntimeData(
-        client=client, tokens=tokens, cache=cache, subscriptions=subscriptions, prices=prices
+        client=client,
+        tokens=tokens,
+        cache=cache,
+        subscriptions=subscriptions,
+        prices=prices,
+        energy=energy,
     )
 
     active = set(subscriptions.data.active_ids)
@@ -89,11 +96,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
         async_track_utc_time_change(hass, quarter_hour, minute=(0, 15, 30, 45), second=0)
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # The first import can take a while (up to two years of usage): never block setup on it.
+    entry.async_create_background_task(hass, energy.async_refresh(), "nomos_energy first import")
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> bool:
-    """Unload a config entry."""
+    """Unload a config entry, writing the cache first."""
+    await entry.runtime_data.cache.async_flush()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

@@ -10,7 +10,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import NomosConfigEntry, PriceCoordinator
-from .entity import NomosEntity, track_subscriptions
+from .entity import NomosEntity, is_active, track_subscriptions
 from .nomos_client import Subscription
 from .price_schedule import PriceSchedule, local_date
 
@@ -28,7 +28,7 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda subscription: [TomorrowPricesAvailableSensor(prices, subscription)],
-        active_only=True,
+        is_active,
     )
 
 

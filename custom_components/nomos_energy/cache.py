@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -27,6 +28,8 @@ class NomosCache:
         )
         self.subscriptions: dict[str, Subscription] | None = None
         self.prices: dict[str, PriceSchedule] = {}
+        # The Berlin day up to which (exclusive) usage is imported, per subscription.
+        self.imported_until: dict[str, date] = {}
 
     async def async_load(self) -> None:
         """Load what was stored; a damaged cache is ignored, never fatal."""
@@ -43,9 +46,13 @@ class NomosCache:
                 sub_id: PriceSchedule.from_json(items)
                 for sub_id, items in stored.get("prices", {}).items()
             }
+            self.imported_until = {
+                sub_id: date.fromisoformat(day)
+                for sub_id, day in stored.get("imported_until", {}).items()
+            }
         except (NomosError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
             LOGGER.warning("Ignoring the damaged Nomos cache: %s", err)
-            self.subscriptions, self.prices = None, {}
+            self.subscriptions, self.prices, self.imported_until = None, {}, {}
 
     def set_subscriptions(self, subscriptions: dict[str, Subscription]) -> None:
         """Remember the subscriptions."""
@@ -57,13 +64,25 @@ class NomosCache:
         self.prices = dict(prices)
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
+    def set_imported_until(self, subscription_id: str, day: date) -> None:
+        """Remember how far usage statistics are imported."""
+        self.imported_until[subscription_id] = day
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
     def _data_to_save(self) -> dict[str, Any]:
         return {
             "subscriptions": None
             if self.subscriptions is None
             else [subscription.to_json() for subscription in self.subscriptions.values()],
             "prices": {sub_id: schedule.to_json() for sub_id, schedule in self.prices.items()},
+            "imported_until": {
+                sub_id: day.isoformat() for sub_id, day in self.imported_until.items()
+            },
         }
+
+    async def async_flush(self) -> None:
+        """Write pending changes now (on unload, so a reload reads them back)."""
+        await self._store.async_save(self._data_to_save())
 
     async def async_remove(self) -> None:
         """Delete the stored file (when the entry is removed)."""

@@ -31,5 +31,17 @@ RETRY_BACKOFF_FIRST: Final = timedelta(minutes=2)
 RETRY_BACKOFF_MAX: Final = timedelta(minutes=30)
 # Contract data can wait longer between attempts during an outage.
 SUBSCRIPTIONS_RETRY_MAX: Final = timedelta(hours=2)
-# Prices older than this are dropped from the cache.
-PRICE_HISTORY_DAYS: Final = 7
+# Prices older than this are dropped from the cache; the statistics import needs
+# the prices of its correction window.
+PRICE_HISTORY_DAYS: Final = 45
+
+# Smart-meter usage of day D appears from 16:00 on D+1. Each installation
+# imports once a day after this time plus its own offset.
+USAGE_PUBLICATION: Final = time(16, 0)
+# Preliminary values may change until the 8th working day of the next month:
+# every import re-imports at least this many days.
+CORRECTION_WINDOW_DAYS: Final = 40
+# On first setup, usage is imported from the start of supply, at most this far back.
+BACKFILL_DAYS: Final = 730
+# Usage and prices are fetched in chunks of this many days.
+FETCH_CHUNK_DAYS: Final = 62

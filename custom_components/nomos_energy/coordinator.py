@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 import random
@@ -15,7 +16,10 @@ from homeassistant.util import dt as dt_util
 from .api import OAuthTokenProvider
 from .cache import NomosCache
 from .const import (
+    BACKFILL_DAYS,
+    CORRECTION_WINDOW_DAYS,
     DOMAIN,
+    FETCH_CHUNK_DAYS,
     LOGGER,
     PRICE_HISTORY_DAYS,
     PRICE_POLL_INTERVAL,
@@ -26,8 +30,11 @@ from .const import (
     SUBSCRIPTIONS_PENDING_INTERVAL,
     SUBSCRIPTIONS_RETRY_MAX,
     SUBSCRIPTIONS_UPDATE_INTERVAL,
+    USAGE_PUBLICATION,
 )
+from .energy import async_import_hours
 from .nomos_client import (
+    Invoice,
     NomosAuthError,
     NomosClient,
     NomosError,
@@ -36,6 +43,7 @@ from .nomos_client import (
     Subscription,
 )
 from .price_schedule import BERLIN, PriceInterval, PriceSchedule, day_start, local_date
+from .usage_statistics import HourlyUsage, PeriodTotal, hourly_usage, period_total
 
 
 @dataclass
@@ -47,6 +55,7 @@ class NomosRuntimeData:
     cache: NomosCache
     subscriptions: SubscriptionCoordinator
     prices: PriceCoordinator
+    energy: EnergyCoordinator
 
 
 type NomosConfigEntry = ConfigEntry[NomosRuntimeData]
@@ -284,6 +293,16 @@ class PriceCoordinator(DataUpdateCoordinator[dict[str, PriceSchedule]]):
             raise update_failed(error) from error
         return schedules
 
+    def add_history(self, subscription_id: str, intervals: list[PriceInterval]) -> None:
+        """Keep prices fetched for older days (the statistics import needs them)."""
+        current: dict[str, PriceSchedule] | None = self.data  # None until the first refresh
+        if current is None:
+            return
+        today = local_date(dt_util.utcnow())
+        schedule = current.get(subscription_id, PriceSchedule()).merge(intervals)
+        current[subscription_id] = schedule.prune(day_start(today - timedelta(PRICE_HISTORY_DAYS)))
+        self.cache.set_prices(current)
+
     def _next_check(self, now: datetime, schedules: dict[str, PriceSchedule]) -> timedelta:
         """Return when something may be missing next."""
         if self.outage.retry_at is not None:
@@ -296,3 +315,190 @@ class PriceCoordinator(DataUpdateCoordinator[dict[str, PriceSchedule]]):
         if now >= next_publication:
             next_publication = self.publication_time(today + timedelta(days=1))
         return next_publication - now
+
+
+@dataclass(frozen=True)
+class EnergyData:
+    """What the daily import learned about one subscription."""
+
+    yesterday: PeriodTotal | None = None
+    month: PeriodTotal | None = None
+    # Analog meters: the latest monthly value (first day of the month, kWh).
+    latest_month: tuple[date, float] | None = None
+    invoices: tuple[Invoice, ...] = ()
+
+    @property
+    def latest_invoice(self) -> Invoice | None:
+        """Return the most recently issued invoice."""
+        return max(
+            self.invoices,
+            key=lambda invoice: (invoice.issued_at or invoice.period_end, invoice.id),
+            default=None,
+        )
+
+
+class EnergyCoordinator(DataUpdateCoordinator[dict[str, EnergyData]]):
+    """Once a day: usage into statistics, consumption and cost totals, invoices.
+
+    Nomos publishes smart-meter usage of day D from 16:00 on D+1; each
+    installation runs at 16:00 plus its own offset. The first run imports
+    from the start of supply (at most two years back), chunk by chunk and
+    resumable; later runs re-import the correction window, so preliminary
+    values replaced by final ones update the statistics.
+    """
+
+    config_entry: NomosConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: NomosConfigEntry,
+        client: NomosClient,
+        subscriptions: SubscriptionCoordinator,
+        prices: PriceCoordinator,
+        cache: NomosCache,
+    ) -> None:
+        """Create the coordinator."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} energy",
+            update_interval=timedelta(hours=24),
+        )
+        self.client = client
+        self.subscriptions = subscriptions
+        self.prices = prices
+        self.cache = cache
+        self.run_offset = installation_offset(entry.entry_id)
+        self.outage = Outage("usage and invoices", RETRY_BACKOFF_MAX, SUBSCRIPTIONS_RETRY_MAX)
+        # Imports of one entry never overlap (the daily run, the action).
+        self.import_lock = asyncio.Lock()
+
+    def next_run(self, now: datetime) -> datetime:
+        """Return the next daily run time after `now`."""
+        day = local_date(now)
+        for candidate in (day, day + timedelta(days=1)):
+            moment = dt_util.as_utc(
+                datetime.combine(candidate, USAGE_PUBLICATION, BERLIN) + self.run_offset
+            )
+            if moment > now:
+                return moment
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _relevant(self, today: date) -> list[Subscription]:
+        """Return the subscriptions that still have usage or invoices to import."""
+        relevant = []
+        for subscription in self.subscriptions.data.subscriptions.values():
+            if subscription.start_at is None:
+                continue
+            imported = self.cache.imported_until.get(subscription.id)
+            finished = subscription.end_at is not None and (
+                local_date(subscription.end_at) + timedelta(CORRECTION_WINDOW_DAYS) < today
+            )
+            if subscription.status == "active" or imported is None or not finished:
+                relevant.append(subscription)
+        return relevant
+
+    async def _async_update_data(self) -> dict[str, EnergyData]:
+        """Run the daily import for every relevant subscription."""
+        now = dt_util.utcnow()
+        today = local_date(now)
+        current: dict[str, EnergyData] | None = self.data  # None until the first run
+        result = dict(current or {})
+        error: NomosError | None = None
+        if self.outage.retry_at is None or now >= self.outage.retry_at:
+            if current is not None:
+                # The daily contract check rides along, sharing this run's token.
+                await self.subscriptions.async_refresh()
+            try:
+                for subscription in self._relevant(today):
+                    result[subscription.id] = await self.async_update_subscription(
+                        subscription, today
+                    )
+            except NomosAuthError as err:
+                raise auth_failed(err) from err
+            except NomosError as err:
+                error = err
+            if error is None:
+                self.outage.succeeded()
+            else:
+                self.outage.failed(error, now)
+        retry = self.outage.retry_at
+        self.update_interval = (retry if retry is not None else self.next_run(now)) - now
+        if error is not None and not result:
+            raise update_failed(error) from error
+        return result
+
+    async def async_update_subscription(
+        self, subscription: Subscription, today: date
+    ) -> EnergyData:
+        """Import one subscription's usage and read its invoices."""
+        invoices = tuple(await self.client.list_invoices(subscription.id))
+        if subscription.meter is not None and subscription.meter.type == "analog":
+            usage = await self.client.get_usage(
+                subscription.id, today - timedelta(days=400), today, "month"
+            )
+            latest = usage.items[-1] if usage.items else None
+            return EnergyData(
+                latest_month=(local_date(latest.start), latest.usage) if latest else None,
+                invoices=invoices,
+            )
+        first_day = self.first_import_day(subscription, today)
+        imported = self.cache.imported_until.get(subscription.id)
+        start = (
+            max(first_day, imported - timedelta(CORRECTION_WINDOW_DAYS))
+            if imported is not None
+            else first_day
+        )
+        hours = await self.async_import(subscription, start, today)
+        month_start = (today - timedelta(days=1)).replace(day=1)
+        return EnergyData(
+            yesterday=period_total(hours, today - timedelta(days=1), today - timedelta(days=1)),
+            month=period_total(hours, month_start, today - timedelta(days=1)),
+            invoices=invoices,
+        )
+
+    @staticmethod
+    def first_import_day(subscription: Subscription, today: date) -> date:
+        """Return the first Berlin day worth importing: supply start, at most two years back."""
+        earliest = today - timedelta(BACKFILL_DAYS)
+        if subscription.start_at is None:
+            return today
+        return max(local_date(subscription.start_at), earliest)
+
+    async def async_import(
+        self, subscription: Subscription, start: date, end: date
+    ) -> list[HourlyUsage]:
+        """Import usage of Berlin days [start, end) chunk by chunk; return the hours.
+
+        Each chunk is imported as soon as it is read, and progress is kept, so
+        an interrupted first import resumes where it stopped.
+        """
+        hours: list[HourlyUsage] = []
+        async with self.import_lock:
+            chunk_start = start
+            while chunk_start < end:
+                chunk_end = min(chunk_start + timedelta(FETCH_CHUNK_DAYS), end)
+                usage = await self.client.get_usage(
+                    subscription.id, chunk_start, chunk_end, "15min"
+                )
+                schedule = await self.async_prices(subscription.id, chunk_start, chunk_end)
+                chunk = hourly_usage(usage.items, schedule)
+                await async_import_hours(self.hass, subscription, chunk)
+                hours.extend(chunk)
+                known = self.cache.imported_until.get(subscription.id)
+                if known is None or chunk_end > known:
+                    self.cache.set_imported_until(subscription.id, chunk_end)
+                chunk_start = chunk_end
+        return hours
+
+    async def async_prices(self, subscription_id: str, start: date, end: date) -> PriceSchedule:
+        """Return prices covering Berlin days [start, end), from the cache or Nomos."""
+        cached = (self.prices.data or {}).get(subscription_id, PriceSchedule())
+        if cached.covers(day_start(start), day_start(end)):
+            return cached
+        series = await self.client.get_prices(subscription_id, start, end - timedelta(days=1))
+        fresh = schedule_from_series(series)
+        self.prices.add_history(subscription_id, fresh)
+        return cached.merge(fresh)

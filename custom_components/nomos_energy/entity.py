@@ -34,6 +34,11 @@ def subscription_device_info(subscription: Subscription) -> DeviceInfo:
     )
 
 
+def is_active(subscription: Subscription) -> bool:
+    """Return whether the subscription is supplied now (it has prices)."""
+    return subscription.status == "active"
+
+
 class NomosEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
     """An entity on one subscription's device, fed by one coordinator."""
 
@@ -51,10 +56,9 @@ def track_subscriptions(
     entry: NomosConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     create: Callable[[Subscription], Iterable[Entity]],
-    *,
-    active_only: bool,
+    include: Callable[[Subscription], bool] = lambda subscription: True,
 ) -> None:
-    """Add entities for every (active) subscription now and whenever a new one appears."""
+    """Add entities for each subscription once `include` accepts it, now or later."""
     coordinator = entry.runtime_data.subscriptions
     added: set[str] = set()
 
@@ -63,7 +67,7 @@ def track_subscriptions(
         new = [
             subscription
             for sub_id, subscription in coordinator.data.subscriptions.items()
-            if sub_id not in added and (subscription.status == "active" or not active_only)
+            if sub_id not in added and include(subscription)
         ]
         added.update(subscription.id for subscription in new)
         async_add_entities(entity for subscription in new for entity in create(subscription))

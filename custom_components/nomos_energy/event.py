@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import NomosConfigEntry, PriceCoordinator
-from .entity import NomosEntity, track_subscriptions
+from .entity import NomosEntity, is_active, track_subscriptions
 from .nomos_client import Subscription
 from .price_schedule import CT_PER_EUR
 
@@ -28,7 +28,7 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda subscription: [TomorrowPricesEvent(prices, subscription)],
-        active_only=True,
+        is_active,
     )
 
 

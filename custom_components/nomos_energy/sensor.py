@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -17,10 +19,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .coordinator import NomosConfigEntry, PriceCoordinator, SubscriptionCoordinator
-from .entity import NomosEntity, track_subscriptions
+from .coordinator import (
+    EnergyCoordinator,
+    EnergyData,
+    NomosConfigEntry,
+    PriceCoordinator,
+    SubscriptionCoordinator,
+)
+from .entity import NomosEntity, is_active, track_subscriptions
 from .nomos_client import Subscription
-from .nomos_client.models import SUBSCRIPTION_STATUSES
+from .nomos_client.models import INVOICE_STATUSES, METER_TYPES, SUBSCRIPTION_STATUSES
 from .price_schedule import CT_PER_EUR, PriceLevel, PriceSchedule, local_date
 
 # Read-only entities fed by coordinators: no limit on parallel updates.
@@ -35,7 +43,7 @@ CT_PER_KWH = f"ct/{UnitOfEnergy.KILO_WATT_HOUR}"
 class NomosContractSensorDescription(SensorEntityDescription):
     """Describes a sensor computed from a subscription's contract data."""
 
-    value_fn: Callable[[Subscription], str | datetime | None]
+    value_fn: Callable[[Subscription], str | float | datetime | None]
 
 
 CONTRACT_SENSORS: tuple[NomosContractSensorDescription, ...] = (
@@ -59,6 +67,23 @@ CONTRACT_SENSORS: tuple[NomosContractSensorDescription, ...] = (
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda subscription: subscription.end_at,
+    ),
+    NomosContractSensorDescription(
+        key="meter_type",
+        translation_key="meter_type",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(METER_TYPES),
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda subscription: subscription.meter.type if subscription.meter else None,
+    ),
+    NomosContractSensorDescription(
+        key="estimated_annual_usage",
+        translation_key="estimated_annual_usage",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=0,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda subscription: subscription.estimated_usage,
     ),
 )
 
@@ -165,6 +190,115 @@ PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class NomosEnergySensorDescription(SensorEntityDescription):
+    """Describes a sensor computed from the daily import."""
+
+    value_fn: Callable[[EnergyData], float | str | None]
+    attributes_fn: Callable[[EnergyData], dict[str, Any] | None] = lambda data: None
+    include: Callable[[Subscription], bool]
+
+
+def _smart(subscription: Subscription) -> bool:
+    return subscription.start_at is not None and (
+        subscription.meter is None or subscription.meter.type == "smart"
+    )
+
+
+def _analog(subscription: Subscription) -> bool:
+    return subscription.meter is not None and subscription.meter.type == "analog"
+
+
+def _supplied(subscription: Subscription) -> bool:
+    return subscription.start_at is not None
+
+
+def _invoice_attributes(data: EnergyData) -> dict[str, Any] | None:
+    invoice = data.latest_invoice
+    if invoice is None:
+        return None
+    return {
+        "number": invoice.number,
+        "type": invoice.type,
+        "status": invoice.status,
+        "period_start": invoice.period_start.isoformat(),
+        "period_end": invoice.period_end.isoformat(),
+        "issued_at": invoice.issued_at.isoformat() if invoice.issued_at else None,
+        "paid_at": invoice.paid_at.isoformat() if invoice.paid_at else None,
+        "usage_kwh": invoice.usage,
+    }
+
+
+ENERGY_SENSORS: tuple[NomosEnergySensorDescription, ...] = (
+    NomosEnergySensorDescription(
+        key="yesterday_consumption",
+        translation_key="yesterday_consumption",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda data: data.yesterday.kwh if data.yesterday else None,
+        include=_smart,
+    ),
+    NomosEnergySensorDescription(
+        key="yesterday_cost",
+        translation_key="yesterday_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="EUR",
+        suggested_display_precision=2,
+        value_fn=lambda data: data.yesterday.cost_eur if data.yesterday else None,
+        include=_smart,
+    ),
+    NomosEnergySensorDescription(
+        key="month_consumption",
+        translation_key="month_consumption",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda data: data.month.kwh if data.month else None,
+        include=_smart,
+    ),
+    NomosEnergySensorDescription(
+        key="month_cost",
+        translation_key="month_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="EUR",
+        suggested_display_precision=2,
+        value_fn=lambda data: data.month.cost_eur if data.month else None,
+        include=_smart,
+    ),
+    NomosEnergySensorDescription(
+        key="latest_monthly_consumption",
+        translation_key="latest_monthly_consumption",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=0,
+        value_fn=lambda data: data.latest_month[1] if data.latest_month else None,
+        attributes_fn=lambda data: (
+            {"month": data.latest_month[0].strftime("%Y-%m")} if data.latest_month else None
+        ),
+        include=_analog,
+    ),
+    NomosEnergySensorDescription(
+        key="latest_invoice",
+        translation_key="latest_invoice",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="EUR",
+        suggested_display_precision=2,
+        value_fn=lambda data: data.latest_invoice.total if data.latest_invoice else None,
+        attributes_fn=_invoice_attributes,
+        include=_supplied,
+    ),
+    NomosEnergySensorDescription(
+        key="invoice_status",
+        translation_key="invoice_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(INVOICE_STATUSES),
+        value_fn=lambda data: data.latest_invoice.status if data.latest_invoice else None,
+        include=_supplied,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: NomosConfigEntry,
@@ -179,7 +313,6 @@ async def async_setup_entry(
             NomosContractSensor(runtime.subscriptions, subscription, description)
             for description in CONTRACT_SENSORS
         ),
-        active_only=False,
     )
     track_subscriptions(
         entry,
@@ -188,8 +321,23 @@ async def async_setup_entry(
             NomosPriceSensor(runtime.prices, subscription, description)
             for description in PRICE_SENSORS
         ),
-        active_only=True,
+        is_active,
     )
+    for description in ENERGY_SENSORS:
+        track_subscriptions(
+            entry,
+            async_add_entities,
+            partial(_energy_sensor, runtime.energy, description),
+            description.include,
+        )
+
+
+def _energy_sensor(
+    coordinator: EnergyCoordinator,
+    description: NomosEnergySensorDescription,
+    subscription: Subscription,
+) -> list[SensorEntity]:
+    return [NomosEnergySensor(coordinator, subscription, description)]
 
 
 class NomosContractSensor(NomosEntity[SubscriptionCoordinator], SensorEntity):
@@ -213,7 +361,7 @@ class NomosContractSensor(NomosEntity[SubscriptionCoordinator], SensorEntity):
         return super().available and self.subscription_id in self.coordinator.data.subscriptions
 
     @property
-    def native_value(self) -> str | datetime | None:
+    def native_value(self) -> str | float | datetime | None:
         """Return the contract detail."""
         return self.entity_description.value_fn(
             self.coordinator.data.subscriptions[self.subscription_id]
@@ -253,3 +401,40 @@ class NomosPriceSensor(NomosEntity[PriceCoordinator], SensorEntity):
         if isinstance(value, float):
             return value * self.entity_description.scale
         return value
+
+
+class NomosEnergySensor(NomosEntity[EnergyCoordinator], SensorEntity):
+    """A sensor fed by the daily usage and invoice import."""
+
+    entity_description: NomosEnergySensorDescription
+
+    def __init__(
+        self,
+        coordinator: EnergyCoordinator,
+        subscription: Subscription,
+        description: NomosEnergySensorDescription,
+    ) -> None:
+        """Create the sensor."""
+        super().__init__(coordinator, subscription, description.key)
+        self.entity_description = description
+
+    @property
+    def _data(self) -> EnergyData | None:
+        return (self.coordinator.data or {}).get(self.subscription_id)
+
+    @property
+    def available(self) -> bool:
+        """Available once the first import for this subscription is done."""
+        return super().available and self._data is not None
+
+    @property
+    def native_value(self) -> float | str | None:
+        """Return the value from the last import."""
+        data = self._data
+        return None if data is None else self.entity_description.value_fn(data)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the few details that belong to the value (never lists)."""
+        data = self._data
+        return None if data is None else self.entity_description.attributes_fn(data)

@@ -27,7 +27,7 @@ from nomos_simulator import NomosSimulator
 
 from ..conftest import ANNA, BEN
 
-pytestmark = pytest.mark.bench
+pytestmark = [pytest.mark.bench, pytest.mark.energy_import]
 AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 QUARTER = timedelta(minutes=15)
 RESULTS: dict[str, object] = {}

@@ -1,0 +1,363 @@
+"""Consumption and cost statistics, daily corrections, invoices and their actions."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+import itertools
+from typing import Any
+
+import aiohttp
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.statistics import (
+    list_statistic_ids,
+    statistics_during_period,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.recorder import get_instance
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.nomos_energy.const import DOMAIN
+from custom_components.nomos_energy.nomos_client import NomosClient, StaticTokenProvider
+from custom_components.nomos_energy.price_schedule import BERLIN, day_start, local_date
+from nomos_simulator import NomosSimulator
+from nomos_simulator.data import Subscription
+
+from .conftest import ANNA, DAVID
+
+pytestmark = pytest.mark.energy_import
+AddEntry = Callable[..., Awaitable[MockConfigEntry]]
+CONSUMPTION = "nomos_energy:4x44emkx_consumption"
+COST = "nomos_energy:4x44emkx_cost"
+
+
+def berlin(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)
+
+
+def anna_sub(simulator: NomosSimulator) -> Subscription:
+    return next(sub for sub in simulator.subscriptions.values() if sub.number == "4X44EMKX")
+
+
+async def api_totals(
+    simulator: NomosSimulator, email: str, sub_id: str, start: date, end: date
+) -> tuple[float, float]:
+    """Sum what the API itself reports for Berlin days [start, end): kWh and EUR."""
+    customer = simulator.customer_by_email(email)
+    token = simulator.issue_tokens(customer.id)["access_token"]
+    async with aiohttp.ClientSession() as session:
+        client = NomosClient(session, StaticTokenProvider(token))
+        usage = await client.get_usage(sub_id, start, end, "15min")
+        prices = await client.get_prices(sub_id, start, end - timedelta(days=1))
+    by_start = {item.start: item.amount for item in prices.items or ()}
+    kwh = sum(item.usage for item in usage.items)
+    eur = sum(item.usage * by_start[item.start] / 100 for item in usage.items)
+    return kwh, eur
+
+
+async def hourly_stats(
+    hass: HomeAssistant, statistic_id: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    await async_wait_recording_done(hass)
+    rows = await get_instance(hass).async_add_executor_job(
+        statistics_during_period, hass, start, end, {statistic_id}, "hour", None, {"state", "sum"}
+    )
+    return rows.get(statistic_id, [])
+
+
+async def run_daily(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    until: datetime,
+    step: timedelta = timedelta(hours=3),
+) -> None:
+    """Let days pass in steps; every timer that is due runs."""
+    moment = datetime.now(UTC)
+    while moment < until:
+        moment = min(moment + step, until)
+        freezer.move_to(moment)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.fixture
+def short_history(simulator: NomosSimulator) -> None:
+    """Anna started supply on 1 September 2026: the backfill is three months."""
+    anna_sub(simulator).start_at = berlin(2026, 9, 1, 0, 0)
+
+
+async def test_backfill_sums_equal_the_api(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """From the start of supply to yesterday: kWh to the Wh and cost to the cent."""
+    freezer.move_to(berlin(2026, 11, 29, 18, 0))
+    entry = await add_entry(ANNA)
+    sub_id = anna_sub(simulator).id
+    start, end = date(2026, 9, 1), date(2026, 11, 29)
+    rows = await hourly_stats(hass, CONSUMPTION, day_start(start), day_start(end))
+    # Every hour of the backfill, DST change included: 89 days, one of them 25 hours long.
+    assert len(rows) == 89 * 24 + 1
+    kwh, eur = await api_totals(simulator, ANNA, sub_id, start, end)
+    assert rows[-1]["sum"] == pytest.approx(kwh, abs=0.001)
+    cost = await hourly_stats(hass, COST, day_start(start), day_start(end))
+    assert cost[-1]["sum"] == pytest.approx(eur, abs=0.01)
+    # Sums run: each hour's sum is the previous sum plus its state.
+    for earlier, later in itertools.pairwise(rows):
+        assert later["sum"] == pytest.approx(earlier["sum"] + later["state"], abs=1e-6)
+    ids = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
+    names = {row["statistic_id"]: row["name"] for row in ids}
+    assert names[CONSUMPTION] == "Nomos 4X44EMKX consumption"
+    assert names[COST] == "Nomos 4X44EMKX cost"
+    assert entry.runtime_data.cache.imported_until[sub_id] == end
+    # The sensors read the same data.
+    day_kwh, day_eur = await api_totals(simulator, ANNA, sub_id, date(2026, 11, 28), end)
+    assert float(
+        hass.states.get("sensor.nomos_4x44emkx_consumption_yesterday").state
+    ) == pytest.approx(day_kwh)
+    assert float(hass.states.get("sensor.nomos_4x44emkx_cost_yesterday").state) == pytest.approx(
+        day_eur
+    )
+    month_kwh, _ = await api_totals(simulator, ANNA, sub_id, date(2026, 11, 1), end)
+    assert float(
+        hass.states.get("sensor.nomos_4x44emkx_consumption_this_month").state
+    ) == pytest.approx(month_kwh)
+
+
+async def test_correction_changes_exactly_the_affected_hours(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """Preliminary days turn final: those hours change, earlier ones do not, sums stay consistent."""
+    freezer.move_to(berlin(2026, 11, 20, 18, 0))
+    await add_entry(ANNA)
+    window = (day_start(date(2026, 11, 1)), day_start(date(2026, 11, 20)))
+    before = {row["start"]: row for row in await hourly_stats(hass, CONSUMPTION, *window)}
+    await run_daily(hass, freezer, berlin(2026, 11, 27, 18, 0))
+    after = {row["start"]: row for row in await hourly_stats(hass, CONSUMPTION, *window)}
+    assert set(before) == set(after)
+    # In the simulator the last five days before a run are preliminary (4 % high).
+    changed_days = {
+        local_date(datetime.fromtimestamp(start, UTC))
+        for start in before
+        if before[start]["state"] != pytest.approx(after[start]["state"], abs=1e-9)
+    }
+    assert changed_days == {date(2026, 11, day) for day in range(15, 20)}
+    first_changed = min(
+        start
+        for start in before
+        if local_date(datetime.fromtimestamp(start, UTC)) == date(2026, 11, 15)
+    )
+    for start in before:
+        if start < first_changed:
+            assert after[start]["sum"] == pytest.approx(before[start]["sum"], abs=1e-9)
+    kwh, _ = await api_totals(
+        simulator, ANNA, anna_sub(simulator).id, date(2026, 9, 1), date(2026, 11, 27)
+    )
+    latest = await hourly_stats(
+        hass, CONSUMPTION, day_start(date(2026, 11, 26)), day_start(date(2026, 11, 27))
+    )
+    assert latest[-1]["sum"] == pytest.approx(kwh, abs=0.001)
+
+
+async def test_reload_and_repeat_never_double_count(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """A restart between imports and a forced re-import leave the sums unchanged."""
+    freezer.move_to(berlin(2026, 11, 29, 18, 0))
+    entry = await add_entry(ANNA)
+    window = (day_start(date(2026, 9, 1)), day_start(date(2026, 11, 29)))
+    first = await hourly_stats(hass, CONSUMPTION, *window)
+    simulator.requests.clear()
+    simulator.query_log.clear()
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    # After a restart only the correction window is fetched again, not the whole history.
+    assert simulator.count("GET /subscriptions/{id}/usage") == 1
+    response = await hass.services.async_call(
+        DOMAIN, "import_statistics", {"start": "2026-10-01"}, blocking=True, return_response=True
+    )
+    assert response["start"] == "2026-10-01"
+    assert response["end"] == "2026-11-29"
+    second = await hourly_stats(hass, CONSUMPTION, *window)
+    assert [row["sum"] for row in second] == pytest.approx([row["sum"] for row in first], abs=1e-6)
+
+
+async def test_gaps_stay_gaps(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """Hours without usage get no statistic; the sum continues across the gap."""
+    freezer.move_to(berlin(2026, 11, 29, 18, 0))
+    data = {
+        "object": "usage",
+        "meter_type": "smart",
+        "resolution": "15min",
+        "data": [
+            {"start": "2026-11-27T10:00:00.000Z", "usage": 0.5, "type": "final"},
+            {"start": "2026-11-27T14:00:00.000Z", "usage": 0.25, "type": "final"},
+        ],
+    }
+    simulator.inject("GET /subscriptions/{id}/usage", body=data)
+    await add_entry(ANNA)
+    rows = await hourly_stats(
+        hass, CONSUMPTION, day_start(date(2026, 11, 27)), day_start(date(2026, 11, 28))
+    )
+    assert [(datetime.fromtimestamp(row["start"], UTC).hour, row["state"]) for row in rows] == [
+        (10, 0.5),
+        (14, 0.25),
+    ]
+    assert rows[1]["sum"] == pytest.approx(rows[0]["sum"] + 0.25)
+
+
+async def test_analog_meter_has_monthly_values_only(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """No hourly statistics for analog meters; the latest month is a sensor."""
+    freezer.move_to(berlin(2026, 11, 29, 18, 0))
+    await add_entry(DAVID)
+    ids = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
+    assert not [row for row in ids if row["statistic_id"].startswith(DOMAIN)]
+    state = hass.states.get("sensor.nomos_d4v1danl_latest_monthly_consumption")
+    assert state.attributes["month"] == "2026-10"
+    assert float(state.state) > 0
+    assert hass.states.get("sensor.nomos_d4v1danl_consumption_yesterday") is None
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "import_statistics",
+            {"start": "2026-10-01"},
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "analog_meter_no_statistics"
+    response = await hass.services.async_call(
+        DOMAIN,
+        "get_consumption",
+        {"start": "2026-06-01", "end": "2026-09-01"},
+        blocking=True,
+        return_response=True,
+    )
+    assert response["resolution"] == "month"
+    assert len(response["periods"]) == 3
+
+
+async def test_invoices_across_pages(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """All pages are read; the latest invoice and its status become sensors."""
+    monkeypatch.setattr("custom_components.nomos_energy.nomos_client.client.PAGE_LIMIT", 4)
+    freezer.move_to(berlin(2026, 11, 29, 18, 0))
+    await add_entry(ANNA)
+    latest = hass.states.get("sensor.nomos_4x44emkx_latest_invoice")
+    # Supply since January 2025: 22 monthly invoices up to October 2026.
+    assert latest.attributes["number"] == "4X44EMKX-022"
+    assert latest.attributes["status"] == "open"
+    assert latest.attributes["period_start"] == berlin(2026, 10, 1, 0, 0).isoformat()
+    assert hass.states.get("sensor.nomos_4x44emkx_invoice_status").state == "open"
+    response = await hass.services.async_call(
+        DOMAIN, "get_invoices", {}, blocking=True, return_response=True
+    )
+    numbers = [invoice["number"] for invoice in response["invoices"]]
+    assert len(numbers) == 22
+    assert numbers[0] == "4X44EMKX-022"
+    assert float(latest.state) == response["invoices"][0]["total"]
+    assert simulator.count("GET /invoices") >= 6  # 22 invoices, 4 a page, read twice
+
+
+async def test_get_consumption_resolutions(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """15-minute, hourly, daily and monthly totals agree with each other and the API."""
+    freezer.move_to(berlin(2026, 11, 29, 18, 0))
+    await add_entry(ANNA)
+    totals = {}
+    for resolution in ("15min", "hour", "day", "month"):
+        response = await hass.services.async_call(
+            DOMAIN,
+            "get_consumption",
+            {"start": "2026-10-20", "end": "2026-11-03", "resolution": resolution},
+            blocking=True,
+            return_response=True,
+        )
+        totals[resolution] = (
+            round(sum(p["kwh"] for p in response["periods"]), 2),
+            round(sum(p["cost"] for p in response["periods"]), 2),
+        )
+        if resolution == "day":
+            assert len(response["periods"]) == 14
+        if resolution == "month":
+            assert [p["start"] for p in response["periods"]] == [
+                day_start(date(2026, 10, 20)).isoformat(),
+                day_start(date(2026, 11, 1)).isoformat(),
+            ]
+    assert len(set(totals.values())) == 1, totals
+    kwh, eur = await api_totals(
+        simulator, ANNA, anna_sub(simulator).id, date(2026, 10, 20), date(2026, 11, 3)
+    )
+    assert totals["day"] == (round(kwh, 2), round(eur, 2))
+
+
+async def test_daily_run_time_and_request_budget(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """After setup, one run a day after 16:00 plus the offset: usage, invoices, subscriptions."""
+    freezer.move_to(berlin(2026, 11, 29, 18, 0))
+    entry = await add_entry(ANNA)
+    offset = entry.runtime_data.energy.run_offset
+    simulator.requests.clear()
+    simulator.request_log.clear()
+    await run_daily(hass, freezer, berlin(2026, 12, 1, 18, 0), timedelta(minutes=10))
+    usage_times = [
+        moment
+        for moment, route in simulator.request_log
+        if route == "GET /subscriptions/{id}/usage"
+    ]
+    assert len(usage_times) == 2
+    for moment in usage_times:
+        local = moment.astimezone(BERLIN)
+        run = datetime.combine(local.date(), datetime.min.time(), BERLIN).replace(hour=16) + offset
+        assert timedelta(0) <= moment - run < timedelta(minutes=11)
+    assert simulator.count("GET /invoices") == 2
+    assert simulator.count("GET /subscriptions") == 2
