@@ -15,8 +15,10 @@ CREDENTIALS_CONTACT: Final = "support@nomos.energy"
 DEVELOPER_DASHBOARD_URL: Final = "https://dashboard.nomos.energy/developer"
 MY_REDIRECT_URI: Final = "https://my.home-assistant.io/redirect/oauth"
 
-# Contract data changes rarely; look more often while a contract is being set up.
-SUBSCRIPTIONS_UPDATE_INTERVAL: Final = timedelta(hours=24)
+# Contract data changes rarely: it is refreshed by the daily usage import (sharing
+# its access token); this longer interval is only the fallback. While a contract
+# is being set up, look more often.
+SUBSCRIPTIONS_UPDATE_INTERVAL: Final = timedelta(hours=25)
 SUBSCRIPTIONS_PENDING_INTERVAL: Final = timedelta(hours=6)
 
 # Tomorrow's prices are final by about 14:20 Berlin time. Each installation
