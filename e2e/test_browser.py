@@ -108,8 +108,12 @@ async def test_add_see_prices_revoke_and_reauthenticate(
     await expect(search).to_be_visible(timeout=TIMEOUT)
     await search.fill("Nomos")
     await page.screenshot(path=artifacts / "01-add-integration.png")
+    await page.get_by_text("Nomos Energy", exact=True).first.click()
+    recommended = page.get_by_text("Sign in with Nomos (recommended)")
+    await expect(recommended).to_be_visible(timeout=TIMEOUT)
+    await page.screenshot(path=artifacts / "01b-choose-sign-in.png")
     async with context.expect_page() as popup_info:
-        await page.get_by_text("Nomos Energy", exact=True).first.click()
+        await recommended.click()
     popup = await popup_info.value
     await sign_in_on_nomos(popup, artifacts, "02-nomos")
     success = page.get_by_role("alertdialog", name="Device created")

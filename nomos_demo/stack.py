@@ -258,6 +258,13 @@ class Stack:
                 headers=headers,
             ) as response:
                 response.raise_for_status()
+                menu = await response.json()
+            async with session.post(
+                f"{self.ha_url}/api/config/config_entries/flow/{menu['flow_id']}",
+                json={"next_step_id": "pick_implementation"},
+                headers=headers,
+            ) as response:
+                response.raise_for_status()
                 flow = await response.json()
             if flow.get("type") != "external":
                 raise RuntimeError(f"unexpected flow step: {json.dumps(flow)}")

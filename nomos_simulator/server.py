@@ -36,6 +36,7 @@ from .data import (
     iso,
     iso_millis,
     local_midnight,
+    make_id,
     quarters_of_day,
     seed_accounts,
     unit_hash,
@@ -46,6 +47,8 @@ DEMO_CLIENT_ID = "nomos-demo-client"
 DEMO_CLIENT_SECRET = "nomos-demo-secret"
 PERSONAL_CLIENT_ID = "anna-personal-client"
 PERSONAL_CLIENT_SECRET = "anna-personal-secret"
+ANALOG_CLIENT_ID = "david-personal-client"
+ANALOG_CLIENT_SECRET = "david-personal-secret"
 CODE_LIFETIME = timedelta(minutes=10)
 DOCS = "https://docs.nomos.energy/api-references/errors/"
 # Redirect origins registered for the demo client. Loopback hosts on any port
@@ -174,6 +177,8 @@ class NomosSimulator:
         self.access_tokens: dict[str, AccessToken] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.codes: dict[str, AuthCode] = {}
+        # Meter readings per subscription: (Berlin day, cumulative kWh).
+        self.meter_readings: dict[str, list[tuple[date, float]]] = {}
         self.logins: dict[str, Login] = {}
         self.faults: dict[str, Fault] = {}
         self.requests: Counter[str] = Counter()
@@ -197,7 +202,7 @@ class NomosSimulator:
         customers, subscriptions = seed_accounts()
         self.customers = {customer.id: customer for customer in customers}
         self.subscriptions = {sub.id: sub for sub in subscriptions}
-        anna = customers[0]
+        anna, david = customers[0], customers[3]
         self.clients = {
             DEMO_CLIENT_ID: Client(
                 DEMO_CLIENT_ID,
@@ -213,10 +218,19 @@ class NomosSimulator:
                 customer_id=anna.id,
                 scope="read:* write:*",
             ),
+            ANALOG_CLIENT_ID: Client(
+                ANALOG_CLIENT_ID,
+                ANALOG_CLIENT_SECRET,
+                "David's personal API access",
+                frozenset({"client_credentials", "refresh_token"}),
+                customer_id=david.id,
+                scope="read:* write:*",
+            ),
         }
         self.access_tokens.clear()
         self.refresh_tokens.clear()
         self.codes.clear()
+        self.meter_readings.clear()
         self.logins.clear()
         self.faults.clear()
         self.requests.clear()
@@ -324,6 +338,7 @@ class NomosSimulator:
             web.get("/subscriptions/{id}/prices", self._prices),
             web.get("/subscriptions/{id}/usage", self._usage),
             web.get("/invoices", self._list_invoices),
+            web.post("/meter-readings", self._submit_meter_reading),
             web.get("/_sim/state", self._admin_state),
             web.post("/_sim/reset", self._admin_reset),
             web.post("/_sim/clock", self._admin_clock),
@@ -928,6 +943,73 @@ class NomosSimulator:
             )
             cursor = following
         return [invoice for invoice in invoices if invoice["issued_at"] <= iso(now)]
+
+    async def _submit_meter_reading(self, request: web.Request) -> web.Response:
+        """Accept a cumulative reading after plausibility checks (analog meters only)."""
+        token = self._authenticate(request)
+        if isinstance(token, web.Response):
+            return token
+        if "write:*" not in token.scope.split():
+            return self.error(403, "FORBIDDEN", "This token may not write")
+        try:
+            body = await request.json()
+        except ValueError:
+            return self.error(400, "BAD_REQUEST", "Malformed JSON body")
+        sub = self.subscriptions.get(str(body.get("subscription", "")))
+        if sub is None or sub.customer.id != token.customer_id:
+            return self.error(404, "NOT_FOUND", "Subscription not found")
+        value = body.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            return self.error(
+                400,
+                "BAD_REQUEST",
+                "too_small in 'value'",
+                details=[{"code": "too_small", "field": "value", "message": "Must be > 0"}],
+            )
+        try:
+            moment = datetime.fromisoformat(str(body.get("timestamp", "")).replace("Z", "+00:00"))
+        except ValueError:
+            return self.error(400, "BAD_REQUEST", "invalid_format in 'timestamp'")
+        if moment.tzinfo is None or moment.utcoffset() != timedelta(0):
+            return self.error(400, "BAD_REQUEST", "invalid_format in 'timestamp': use UTC")
+        day = moment.astimezone(BERLIN).date()
+
+        def reject(code: str, message: str) -> web.Response:
+            return self.error(
+                422,
+                "UNPROCESSABLE_ENTITY",
+                message,
+                details=[{"code": code, "field": "value", "message": message}],
+            )
+
+        if sub.meter_type != "analog":
+            return reject("unsupported_meter_reading", "Smart meters are read automatically")
+        start = sub.start_at.astimezone(BERLIN).date() if sub.start_at else None
+        if start is None or day < start or day > self.clock.now().astimezone(BERLIN).date():
+            return reject("out_of_period_meter_reading", "The date is outside the supply period")
+        readings = self.meter_readings.setdefault(sub.id, [(start, 12000.0)])
+        if any(existing == day for existing, _ in readings):
+            return reject("duplicate_meter_reading", "There is already a reading for this day")
+        before = [(d, v) for d, v in readings if d < day]
+        last_day, last_value = max(before) if before else readings[0]
+        days = max(1, (day - last_day).days)
+        if value < last_value or value > last_value + days * 60:
+            return reject("implausible_meter_reading", "The reading is not plausible")
+        readings.append((day, float(value)))
+        reading_id = make_id("mr_", f"{sub.id}{day}")
+        return web.json_response(
+            {
+                "object": "meter_reading",
+                "id": reading_id,
+                "customer": sub.customer.id,
+                "subscription": sub.id,
+                "meter": sub.meter_id,
+                "value": value,
+                "timestamp": iso(local_midnight(day)),
+                "type": "customer_report",
+                "created_at": iso(self.clock.now()),
+            }
+        )
 
     # Admin -----------------------------------------------------------------
 

@@ -34,6 +34,18 @@ async def complete_callback(
     await hass.async_block_till_done()
 
 
+async def start_oauth_flow(hass: HomeAssistant) -> config_entries.ConfigFlowResult:
+    """Add the integration and choose the recommended sign-in from the menu."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["pick_implementation", "personal"]
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "pick_implementation"}
+    )
+
+
 async def sign_in_flow(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
@@ -42,9 +54,7 @@ async def sign_in_flow(
     approve: bool = True,
 ) -> config_entries.ConfigFlowResult:
     """Start a user flow and sign in on the simulator; return the final result."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
+    result = await start_oauth_flow(hass)
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     redirect = await sign_in_on_nomos(result["url"], email, approve=approve)
     await complete_callback(hass, hass_client_no_auth, redirect)
@@ -57,9 +67,7 @@ async def test_full_flow_creates_entry(
     simulator: NomosSimulator,
 ) -> None:
     """A person signs in; the entry is titled and identified by the Nomos customer."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
+    result = await start_oauth_flow(hass)
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     authorize = urlsplit(result["url"])
     params = query_of(result["url"])
@@ -100,12 +108,8 @@ async def test_each_flow_gets_its_own_verifier(
     simulator: NomosSimulator,
 ) -> None:
     """Two flows never share a PKCE verifier: a code from one fails in the other."""
-    first = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
-    second = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
+    first = await start_oauth_flow(hass)
+    second = await start_oauth_flow(hass)
     assert query_of(first["url"])["code_challenge"] != query_of(second["url"])["code_challenge"]
 
     # Sign in through the first flow's page, but hand the code to the second flow.
@@ -262,9 +266,7 @@ async def test_expired_code_is_rejected(
     simulator: NomosSimulator,
 ) -> None:
     """A code older than ten minutes fails cleanly."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
+    result = await start_oauth_flow(hass)
     redirect = await sign_in_on_nomos(result["url"], ANNA)
     code = simulator.codes[query_of(redirect)["code"]]
     code.expires_at = simulator.clock.now()

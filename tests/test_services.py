@@ -23,6 +23,7 @@ from custom_components.nomos_energy.services import (
     GET_INVOICES_SCHEMA,
     GET_PRICES_SCHEMA,
     IMPORT_STATISTICS_SCHEMA,
+    SUBMIT_METER_READING_SCHEMA,
 )
 from nomos_simulator import NomosSimulator
 from nomos_simulator.data import Subscription
@@ -315,6 +316,7 @@ def test_services_yaml_matches_the_registered_actions() -> None:
         "get_consumption": GET_CONSUMPTION_SCHEMA,
         "get_invoices": GET_INVOICES_SCHEMA,
         "import_statistics": IMPORT_STATISTICS_SCHEMA,
+        "submit_meter_reading": SUBMIT_METER_READING_SCHEMA,
     }
     assert set(described) == set(schemas)
     for name, schema in schemas.items():
@@ -330,4 +332,5 @@ async def test_actions_are_registered(
         "get_consumption",
         "get_invoices",
         "import_statistics",
+        "submit_meter_reading",
     }

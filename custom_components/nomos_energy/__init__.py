@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from homeassistant.const import Platform
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
     ImplementationUnavailableError,
@@ -19,7 +20,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import OAuthTokenProvider
 from .cache import NomosCache
-from .const import DOMAIN
+from .const import AUTH_PERSONAL, CONF_AUTH_TYPE, DOMAIN
 from .coordinator import (
     EnergyCoordinator,
     NomosConfigEntry,
@@ -27,7 +28,8 @@ from .coordinator import (
     PriceCoordinator,
     SubscriptionCoordinator,
 )
-from .nomos_client import NomosClient
+from .nomos_client import ClientCredentialsTokens, NomosClient
+from .repairs import async_update_subscription_issues
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
@@ -42,19 +44,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> bool:
     """Set up Nomos Energy from a config entry."""
-    try:
-        implementation = await async_get_config_entry_implementation(hass, entry)
-    except ImplementationUnavailableError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN, translation_key="implementation_unavailable"
-        ) from err
-    except ValueError as err:
-        # The application credentials this entry was created with are gone.
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="implementation_missing"
-        ) from err
-
-    tokens = OAuthTokenProvider(hass, entry, OAuth2Session(hass, entry, implementation))
+    tokens = await _async_token_provider(hass, entry)
     client = NomosClient(async_get_clientsession(hass), tokens)
     cache = NomosCache(hass, entry.entry_id)
     await cache.async_load()
@@ -77,7 +67,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
 
     @callback
     def subscriptions_changed() -> None:
-        """Fetch prices at once for a subscription that just became active."""
+        """Fetch prices for a newly active subscription; tidy devices and repairs."""
         nonlocal active
         now_active = set(subscriptions.data.active_ids)
         if now_active - active:
@@ -85,6 +75,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
                 hass, prices.async_request_refresh(), "nomos_energy new subscription prices"
             )
         active = now_active
+        _remove_stale_devices(hass, entry)
+        async_update_subscription_issues(hass, entry)
 
     @callback
     def quarter_hour(now: datetime) -> None:
@@ -96,9 +88,65 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
         async_track_utc_time_change(hass, quarter_hour, minute=(0, 15, 30, 45), second=0)
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    _remove_stale_devices(hass, entry)
+    async_update_subscription_issues(hass, entry)  # after the platforms made the devices
     # The first import can take a while (up to two years of usage): never block setup on it.
     entry.async_create_background_task(hass, energy.async_refresh(), "nomos_energy first import")
     return True
+
+
+@callback
+def _remove_stale_devices(hass: HomeAssistant, entry: NomosConfigEntry) -> None:
+    """Remove devices of subscriptions Nomos no longer lists."""
+    known = entry.runtime_data.subscriptions.data.subscriptions
+    registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        ids = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
+        if ids and not ids & set(known):
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: NomosConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a device, unless its subscription is supplied now."""
+    subscriptions = entry.runtime_data.subscriptions.data.subscriptions
+    for domain, sub_id in device.identifiers:
+        if domain == DOMAIN and sub_id in subscriptions:
+            if subscriptions[sub_id].status == "active":
+                return False
+            entry.runtime_data.cache.hide(sub_id)
+    return True
+
+
+async def _async_token_provider(
+    hass: HomeAssistant, entry: NomosConfigEntry
+) -> OAuthTokenProvider | ClientCredentialsTokens:
+    """Return the entry's one token provider: OAuth sign-in or personal credentials."""
+    if entry.data.get(CONF_AUTH_TYPE) == AUTH_PERSONAL:
+
+        def store(token: dict[str, Any]) -> None:
+            hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})
+
+        return ClientCredentialsTokens(
+            async_get_clientsession(hass),
+            entry.data[CONF_CLIENT_ID],
+            entry.data[CONF_CLIENT_SECRET],
+            entry.data.get("token"),
+            on_token=store,
+        )
+    try:
+        implementation = await async_get_config_entry_implementation(hass, entry)
+    except ImplementationUnavailableError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="implementation_unavailable"
+        ) from err
+    except ValueError as err:
+        # The application credentials this entry was created with are gone.
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="implementation_missing"
+        ) from err
+    return OAuthTokenProvider(hass, entry, OAuth2Session(hass, entry, implementation))
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> bool:

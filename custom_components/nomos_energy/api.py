@@ -55,6 +55,11 @@ class OAuthTokenProvider:
             ) from None
         return str(self.session.token["access_token"])
 
+    @property
+    def scopes(self) -> frozenset[str]:
+        """Return the scopes granted to the current token."""
+        return frozenset(str(self.session.token.get("scope") or "").split())
+
     async def invalidate(self, token: str) -> None:
         """Mark `token` expired after Nomos rejected it, so the next call refreshes.
 

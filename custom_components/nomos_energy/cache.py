@@ -30,6 +30,8 @@ class NomosCache:
         self.prices: dict[str, PriceSchedule] = {}
         # The Berlin day up to which (exclusive) usage is imported, per subscription.
         self.imported_until: dict[str, date] = {}
+        # Subscriptions whose device the user removed: not added again.
+        self.hidden: set[str] = set()
 
     async def async_load(self) -> None:
         """Load what was stored; a damaged cache is ignored, never fatal."""
@@ -50,9 +52,11 @@ class NomosCache:
                 sub_id: date.fromisoformat(day)
                 for sub_id, day in stored.get("imported_until", {}).items()
             }
+            self.hidden = {str(sub_id) for sub_id in stored.get("hidden", [])}
         except (NomosError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
             LOGGER.warning("Ignoring the damaged Nomos cache: %s", err)
             self.subscriptions, self.prices, self.imported_until = None, {}, {}
+            self.hidden = set()
 
     def set_subscriptions(self, subscriptions: dict[str, Subscription]) -> None:
         """Remember the subscriptions."""
@@ -62,6 +66,11 @@ class NomosCache:
     def set_prices(self, prices: dict[str, PriceSchedule]) -> None:
         """Remember the price schedules."""
         self.prices = dict(prices)
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
+    def hide(self, subscription_id: str) -> None:
+        """Remember that the user removed this subscription's device."""
+        self.hidden.add(subscription_id)
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
     def set_imported_until(self, subscription_id: str, day: date) -> None:
@@ -78,6 +87,7 @@ class NomosCache:
             "imported_until": {
                 sub_id: day.isoformat() for sub_id, day in self.imported_until.items()
             },
+            "hidden": sorted(self.hidden),
         }
 
     async def async_flush(self) -> None:

@@ -1,4 +1,4 @@
-"""Config flow: sign in with Nomos (OAuth2 authorization code + PKCE)."""
+"""Config flow: sign in with Nomos (OAuth2 + PKCE), or use personal API credentials."""
 
 from __future__ import annotations
 
@@ -9,13 +9,53 @@ from typing import Any
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
+    ConfigEntry,
     ConfigFlowResult,
+    OptionsFlowWithReload,
 )
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import AbstractOAuth2FlowHandler
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import voluptuous as vol
 
-from .const import DOMAIN, LOGGER
-from .nomos_client import NomosAuthError, NomosClient, NomosError, StaticTokenProvider
+from .const import (
+    AUTH_OAUTH,
+    AUTH_PERSONAL,
+    CONF_AUTH_TYPE,
+    CONF_CREATE_CT_SENSORS,
+    CONF_LEVEL_THRESHOLDS,
+    DEFAULT_LEVEL_THRESHOLDS,
+    DOMAIN,
+    LEVEL_THRESHOLD_KEYS,
+    LOGGER,
+)
+from .nomos_client import (
+    Customer,
+    NomosAuthError,
+    NomosClient,
+    NomosError,
+    StaticTokenProvider,
+    request_client_credentials_token,
+)
+
+PERSONAL_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_CLIENT_ID): TextSelector(),
+        vol.Required(CONF_CLIENT_SECRET): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
+    }
+)
 
 
 class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
@@ -28,6 +68,18 @@ class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
         """Return the logger."""
         return LOGGER
 
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> NomosOptionsFlow:
+        """Return the options flow."""
+        return NomosOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Offer the recommended sign-in and, for those who have them, personal credentials."""
+        return self.async_show_menu(
+            step_id="user", menu_options=["pick_implementation", "personal"]
+        )
+
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Ask the user to sign in again after Nomos revoked access."""
         return await self.async_step_reauth_confirm()
@@ -35,43 +87,134 @@ class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Confirm before sending the user to Nomos."""
+        """Confirm before sending the user to Nomos (or asking for new credentials)."""
+        entry = self._get_reauth_entry()
+        if entry.data.get(CONF_AUTH_TYPE) == AUTH_PERSONAL:
+            return await self.async_step_personal()
         if user_input is None:
             return self.async_show_form(
-                step_id="reauth_confirm",
-                description_placeholders={"name": self._get_reauth_entry().title},
+                step_id="reauth_confirm", description_placeholders={"name": entry.title}
             )
-        return await self.async_step_user()
+        return await self.async_step_pick_implementation()
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Sign in again, for example with other application credentials."""
-        return await self.async_step_user()
+        """Sign in again, for example with other credentials."""
+        if self._get_reconfigure_entry().data.get(CONF_AUTH_TYPE) == AUTH_PERSONAL:
+            return await self.async_step_personal()
+        return await self.async_step_pick_implementation()
+
+    async def async_step_personal(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Sign in with personal API credentials from Nomos support (client credentials)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                token = await request_client_credentials_token(
+                    async_get_clientsession(self.hass),
+                    user_input[CONF_CLIENT_ID].strip(),
+                    user_input[CONF_CLIENT_SECRET].strip(),
+                )
+                customer = await self._customer(token["access_token"])
+            except NomosAuthError:
+                errors["base"] = "invalid_credentials"
+            except NomosError as err:
+                LOGGER.warning("Could not check the personal API credentials: %s", err)
+                errors["base"] = "cannot_connect"
+            else:
+                if customer is None:
+                    return self.async_abort(reason="no_customer")
+                return await self._finish(
+                    customer,
+                    {
+                        CONF_AUTH_TYPE: AUTH_PERSONAL,
+                        CONF_CLIENT_ID: user_input[CONF_CLIENT_ID].strip(),
+                        CONF_CLIENT_SECRET: user_input[CONF_CLIENT_SECRET].strip(),
+                        "token": token,
+                    },
+                )
+        return self.async_show_form(
+            step_id="personal",
+            data_schema=self.add_suggested_values_to_schema(
+                PERSONAL_SCHEMA, {CONF_CLIENT_ID: (user_input or {}).get(CONF_CLIENT_ID)}
+            ),
+            errors=errors,
+        )
+
+    async def _customer(self, access_token: str) -> Customer | None:
+        """Return the customer the token belongs to (test before configure)."""
+        client = NomosClient(async_get_clientsession(self.hass), StaticTokenProvider(access_token))
+        customers = await client.list_customers()
+        return customers[0] if customers else None
+
+    async def _finish(self, customer: Customer, data: dict[str, Any]) -> ConfigFlowResult:
+        """Create the entry, or update the one being re-authenticated or reconfigured."""
+        await self.async_set_unique_id(customer.id)
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            self._abort_if_unique_id_mismatch(reason="wrong_account")
+            entry = (
+                self._get_reauth_entry()
+                if self.source == SOURCE_REAUTH
+                else self._get_reconfigure_entry()
+            )
+            return self.async_update_reload_and_abort(entry, data=data)
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(title=customer.display_name, data=data)
 
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
         """Identify the customer with the new token, then create or update the entry."""
-        client = NomosClient(
-            async_get_clientsession(self.hass),
-            StaticTokenProvider(data["token"]["access_token"]),
-        )
         try:
-            customers = await client.list_customers()
+            customer = await self._customer(data["token"]["access_token"])
         except NomosAuthError:
             return self.async_abort(reason="invalid_auth")
         except NomosError as err:
             LOGGER.warning("Could not read the Nomos account after sign-in: %s", err)
             return self.async_abort(reason="cannot_connect")
-        if not customers:
+        if customer is None:
             return self.async_abort(reason="no_customer")
-        customer = customers[0]
+        return await self._finish(customer, {**data, CONF_AUTH_TYPE: AUTH_OAUTH})
 
-        await self.async_set_unique_id(customer.id)
-        if self.source == SOURCE_REAUTH:
-            self._abort_if_unique_id_mismatch(reason="wrong_account")
-            return self.async_update_reload_and_abort(self._get_reauth_entry(), data=data)
-        if self.source == SOURCE_RECONFIGURE:
-            self._abort_if_unique_id_mismatch(reason="wrong_account")
-            return self.async_update_reload_and_abort(self._get_reconfigure_entry(), data=data)
-        self._abort_if_unique_id_configured()
-        return self.async_create_entry(title=customer.display_name, data=data)
+
+class NomosOptionsFlow(OptionsFlowWithReload):
+    """Price level thresholds and the ct/kWh sensors; applied by a reload (the cache stays)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and check the options."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            thresholds = [float(user_input[key]) for key in LEVEL_THRESHOLD_KEYS]
+            if thresholds != sorted(set(thresholds)):
+                errors["base"] = "thresholds_order"
+            else:
+                return self.async_create_entry(
+                    data={
+                        CONF_CREATE_CT_SENSORS: user_input[CONF_CREATE_CT_SENSORS],
+                        CONF_LEVEL_THRESHOLDS: thresholds,
+                    }
+                )
+        options = self.config_entry.options
+        current = options.get(CONF_LEVEL_THRESHOLDS, DEFAULT_LEVEL_THRESHOLDS)
+        percent = NumberSelector(
+            NumberSelectorConfig(
+                min=1, max=99, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="%"
+            )
+        )
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_CREATE_CT_SENSORS): BooleanSelector(),
+                **{vol.Required(key): percent for key in LEVEL_THRESHOLD_KEYS},
+            }
+        )
+        suggested = {
+            CONF_CREATE_CT_SENSORS: options.get(CONF_CREATE_CT_SENSORS, True),
+            **dict(zip(LEVEL_THRESHOLD_KEYS, current, strict=True)),
+        }
+        if user_input is not None:
+            suggested = user_input
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+        )

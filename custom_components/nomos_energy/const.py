@@ -10,6 +10,11 @@ DOMAIN: Final = "nomos_energy"
 LOGGER = logging.getLogger(__package__)
 
 MANUFACTURER: Final = "Nomos"
+
+# Entry data: how the entry signs in.
+CONF_AUTH_TYPE: Final = "auth_type"
+AUTH_OAUTH: Final = "oauth"
+AUTH_PERSONAL: Final = "personal"
 # Where customers ask Nomos for API credentials, and the redirect URI to register.
 CREDENTIALS_CONTACT: Final = "support@nomos.energy"
 DEVELOPER_DASHBOARD_URL: Final = "https://dashboard.nomos.energy/developer"
@@ -47,3 +52,10 @@ CORRECTION_WINDOW_DAYS: Final = 40
 BACKFILL_DAYS: Final = 730
 # Usage and prices are fetched in chunks of this many days.
 FETCH_CHUNK_DAYS: Final = 62
+
+# Options
+CONF_CREATE_CT_SENSORS: Final = "create_ct_sensors"
+CONF_LEVEL_THRESHOLDS: Final = "level_thresholds"
+# Percentile boundaries between very cheap | cheap | normal | expensive | very expensive.
+LEVEL_THRESHOLD_KEYS: Final = ("very_cheap_below", "cheap_below", "normal_below", "expensive_below")
+DEFAULT_LEVEL_THRESHOLDS: Final = (20.0, 40.0, 60.0, 80.0)

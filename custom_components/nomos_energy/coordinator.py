@@ -34,6 +34,7 @@ from .const import (
 )
 from .energy import async_import_hours
 from .nomos_client import (
+    ClientCredentialsTokens,
     Invoice,
     NomosAuthError,
     NomosClient,
@@ -43,6 +44,7 @@ from .nomos_client import (
     Subscription,
 )
 from .price_schedule import BERLIN, PriceInterval, PriceSchedule, day_start, local_date
+from .repairs import async_check_api_version, async_update_price_issues
 from .usage_statistics import HourlyUsage, PeriodTotal, hourly_usage, period_total
 
 
@@ -51,7 +53,7 @@ class NomosRuntimeData:
     """What a loaded entry holds: one token provider, one client, the coordinators."""
 
     client: NomosClient
-    tokens: OAuthTokenProvider
+    tokens: OAuthTokenProvider | ClientCredentialsTokens
     cache: NomosCache
     subscriptions: SubscriptionCoordinator
     prices: PriceCoordinator
@@ -177,6 +179,7 @@ class SubscriptionCoordinator(DataUpdateCoordinator[SubscriptionData]):
         except NomosAuthError as err:
             raise auth_failed(err) from err
         except NomosError as err:
+            async_check_api_version(self.hass, err)
             fallback = current.subscriptions if current else self.cache.subscriptions
             if fallback is None:
                 raise update_failed(err) from err
@@ -184,6 +187,7 @@ class SubscriptionCoordinator(DataUpdateCoordinator[SubscriptionData]):
             self.update_interval = self.outage.failed(err, dt_util.utcnow())
             return SubscriptionData(dict(fallback))
         self.outage.succeeded()
+        async_check_api_version(self.hass, None)
         self.cache.set_subscriptions(subscriptions)
         pending = any(sub.status == "pending" for sub in subscriptions.values())
         self.update_interval = (
@@ -287,8 +291,16 @@ class PriceCoordinator(DataUpdateCoordinator[dict[str, PriceSchedule]]):
                 self.outage.succeeded()
             else:
                 self.outage.failed(error, now)
+            async_check_api_version(self.hass, error)
         self.cache.set_prices(schedules)
         self.update_interval = self._next_check(now, schedules)
+        async_update_price_issues(
+            self.hass,
+            self.config_entry.entry_id,
+            self.subscriptions.data.active_ids,
+            schedules,
+            now,
+        )
         if error is not None and not any(schedules.values()):
             raise update_failed(error) from error
         return schedules

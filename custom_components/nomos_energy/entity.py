@@ -60,6 +60,7 @@ def track_subscriptions(
 ) -> None:
     """Add entities for each subscription once `include` accepts it, now or later."""
     coordinator = entry.runtime_data.subscriptions
+    hidden = entry.runtime_data.cache.hidden
     added: set[str] = set()
 
     @callback
@@ -67,7 +68,7 @@ def track_subscriptions(
         new = [
             subscription
             for sub_id, subscription in coordinator.data.subscriptions.items()
-            if sub_id not in added and include(subscription)
+            if sub_id not in added and sub_id not in hidden and include(subscription)
         ]
         added.update(subscription.id for subscription in new)
         async_add_entities(entity for subscription in new for entity in create(subscription))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -16,9 +16,11 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory, UnitOfEnergy
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .const import CONF_CREATE_CT_SENSORS, CONF_LEVEL_THRESHOLDS, DEFAULT_LEVEL_THRESHOLDS
 from .coordinator import (
     EnergyCoordinator,
     EnergyData,
@@ -181,6 +183,7 @@ PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
         translation_key="price_level",
         device_class=SensorDeviceClass.ENUM,
         options=[level.value for level in PriceLevel],
+        # Replaced per entry by the thresholds from the options (see async_setup_entry).
         value_fn=lambda schedule, now: schedule.level(now),
     ),
     *(
@@ -299,6 +302,21 @@ ENERGY_SENSORS: tuple[NomosEnergySensorDescription, ...] = (
 )
 
 
+def price_sensor_descriptions(entry: NomosConfigEntry) -> list[NomosPriceSensorDescription]:
+    """Return the price sensors as the entry's options want them."""
+    thresholds = [
+        value / 100 for value in entry.options.get(CONF_LEVEL_THRESHOLDS, DEFAULT_LEVEL_THRESHOLDS)
+    ]
+    create_ct = entry.options.get(CONF_CREATE_CT_SENSORS, True)
+    return [
+        replace(description, value_fn=lambda schedule, now: schedule.level(now, thresholds))
+        if description.key == "price_level"
+        else description
+        for description in PRICE_SENSORS
+        if create_ct or description.key != "current_price_ct"
+    ]
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: NomosConfigEntry,
@@ -314,12 +332,19 @@ async def async_setup_entry(
             for description in CONTRACT_SENSORS
         ),
     )
+    price_sensors = price_sensor_descriptions(entry)
+    if not entry.options.get(CONF_CREATE_CT_SENSORS, True):
+        # Turned off in the options: take the ct/kWh twins out of the registry too.
+        registry = er.async_get(hass)
+        for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+            if registered.unique_id.endswith("-current_price_ct"):
+                registry.async_remove(registered.entity_id)
     track_subscriptions(
         entry,
         async_add_entities,
         lambda subscription: (
             NomosPriceSensor(runtime.prices, subscription, description)
-            for description in PRICE_SENSORS
+            for description in price_sensors
         ),
         is_active,
     )

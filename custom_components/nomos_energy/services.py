@@ -21,7 +21,13 @@ import voluptuous as vol
 
 from .const import BACKFILL_DAYS, DOMAIN
 from .coordinator import NomosConfigEntry, schedule_from_series
-from .nomos_client import NomosAuthError, NomosError, Subscription
+from .nomos_client import (
+    NomosApiError,
+    NomosAuthError,
+    NomosError,
+    NomosForbiddenError,
+    Subscription,
+)
 from .price_schedule import (
     CT_PER_EUR,
     PriceInterval,
@@ -38,6 +44,14 @@ SERVICE_FIND_CHEAPEST_WINDOW = "find_cheapest_window"
 SERVICE_GET_CONSUMPTION = "get_consumption"
 SERVICE_GET_INVOICES = "get_invoices"
 SERVICE_IMPORT_STATISTICS = "import_statistics"
+SERVICE_SUBMIT_METER_READING = "submit_meter_reading"
+# Nomos's plausibility errors and the translation keys that explain them.
+METER_READING_ERRORS = {
+    "implausible_meter_reading": "meter_reading_implausible",
+    "duplicate_meter_reading": "meter_reading_duplicate",
+    "out_of_period_meter_reading": "meter_reading_out_of_period",
+    "unsupported_meter_reading": "meter_reading_unsupported",
+}
 MAX_CONSUMPTION_RANGE = timedelta(days=366)
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_DEVICE_ID = "device_id"
@@ -77,6 +91,14 @@ GET_CONSUMPTION_SCHEMA = vol.Schema(
     }
 )
 GET_INVOICES_SCHEMA = vol.Schema(_TARGET)
+SUBMIT_METER_READING_SCHEMA = vol.Schema(
+    {
+        **_TARGET,
+        vol.Required("value"): vol.All(vol.Coerce(float), vol.Range(min=0, min_included=False)),
+        vol.Optional("date"): cv.date,
+        vol.Optional("message"): vol.All(cv.string, vol.Length(max=500)),
+    }
+)
 IMPORT_STATISTICS_SCHEMA = vol.Schema(
     {
         **_TARGET,
@@ -448,6 +470,48 @@ async def _async_import_statistics(call: ServiceCall) -> ServiceResponse:
     }
 
 
+async def _async_submit_meter_reading(call: ServiceCall) -> ServiceResponse:
+    """Submit an analog meter reading (needs personal API credentials that may write)."""
+    entry, sub_id = resolve_subscription(call.hass, call)
+    subscription = entry.runtime_data.subscriptions.data.subscriptions[sub_id]
+    if subscription.meter is None or subscription.meter.type != "analog":
+        raise _error("meter_reading_smart_meter")
+    if not any(scope.startswith("write") for scope in entry.runtime_data.tokens.scopes):
+        raise _error("meter_reading_not_allowed")
+    day: date = call.data.get("date") or local_date(dt_util.utcnow())
+    try:
+        reading = await entry.runtime_data.client.submit_meter_reading(
+            sub_id, call.data["value"], day_start(day), call.data.get("message")
+        )
+    except NomosForbiddenError as err:
+        raise _error("meter_reading_not_allowed") from err
+    except NomosApiError as err:
+        for code in err.detail_codes:
+            if code in METER_READING_ERRORS:
+                raise _error(
+                    METER_READING_ERRORS[code], value=str(call.data["value"]), date=day.isoformat()
+                ) from err
+        if isinstance(err, NomosAuthError):
+            entry.async_start_reauth(call.hass)
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="cannot_reach_nomos",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except NomosError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="cannot_reach_nomos",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    return {
+        "id": reading.id,
+        "subscription_number": subscription.display_number,
+        "value": reading.value,
+        "date": day.isoformat(),
+    }
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions (once, from async_setup)."""
@@ -478,6 +542,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _async_get_invoices,
         schema=GET_INVOICES_SCHEMA,
         supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SUBMIT_METER_READING,
+        _async_submit_meter_reading,
+        schema=SUBMIT_METER_READING_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
     )
     hass.services.async_register(
         DOMAIN,

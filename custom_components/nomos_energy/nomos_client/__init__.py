@@ -1,5 +1,6 @@
 """Async, typed client for the Nomos energy API (no Home Assistant imports)."""
 
+from .auth import ClientCredentialsTokens, request_client_credentials_token
 from .client import NomosClient, StaticTokenProvider, TokenProvider
 from .const import API_URL_ENV, API_VERSION, DEFAULT_API_URL, api_base_url, authorize_url, token_url
 from .errors import (
@@ -20,6 +21,7 @@ from .models import (
     Customer,
     Invoice,
     Meter,
+    MeterReading,
     PriceItem,
     PriceSeries,
     Subscription,
@@ -32,10 +34,12 @@ __all__ = [
     "API_VERSION",
     "DEFAULT_API_URL",
     "Address",
+    "ClientCredentialsTokens",
     "Customer",
     "ErrorDetail",
     "Invoice",
     "Meter",
+    "MeterReading",
     "NomosApiError",
     "NomosAuthError",
     "NomosClient",
@@ -56,5 +60,6 @@ __all__ = [
     "UsageItem",
     "api_base_url",
     "authorize_url",
+    "request_client_credentials_token",
     "token_url",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 import json
 import logging
 from typing import Any, Protocol
@@ -19,7 +19,15 @@ from .errors import (
     NomosTimeoutError,
     error_from_response,
 )
-from .models import Customer, Fields, Invoice, PriceSeries, Subscription, Usage
+from .models import (
+    Customer,
+    Fields,
+    Invoice,
+    MeterReading,
+    PriceSeries,
+    Subscription,
+    Usage,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -198,6 +206,25 @@ class NomosClient:
                     },
                 )
             )
+        )
+
+    async def submit_meter_reading(
+        self,
+        subscription_id: str,
+        value: float,
+        timestamp: datetime,
+        message: str | None = None,
+    ) -> MeterReading:
+        """Submit an analog meter reading (cumulative kWh) for a subscription."""
+        body: dict[str, Any] = {
+            "subscription": subscription_id,
+            "value": value,
+            "timestamp": timestamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        if message:
+            body["message"] = message
+        return MeterReading.from_fields(
+            Fields(await self._request("POST", "/meter-readings", json_body=body))
         )
 
     async def list_invoices(self, subscription_id: str) -> list[Invoice]:

@@ -487,3 +487,25 @@ class Invoice:
             paid_at=fields.opt_timestamp("paid_at"),
             voids=fields.opt_string("voids"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class MeterReading:
+    """A submitted meter reading (cumulative kWh)."""
+
+    id: str
+    subscription_id: str
+    value: float
+    timestamp: datetime
+    type: str
+
+    @classmethod
+    def from_fields(cls, fields: Fields) -> MeterReading:
+        """Parse a meter-reading object."""
+        return cls(
+            id=fields.string("id"),
+            subscription_id=fields.string("subscription"),
+            value=fields.number("value"),
+            timestamp=fields.timestamp("timestamp"),
+            type=fields.string("type"),
+        )

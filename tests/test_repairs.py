@@ -1,0 +1,242 @@
+"""Repair issues, stale and dynamic devices, and the options flow."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.nomos_energy.const import DOMAIN
+from custom_components.nomos_energy.price_schedule import BERLIN
+from nomos_simulator import NomosSimulator
+
+from .conftest import ANNA, BEN, CLARA
+
+AddEntry = Callable[..., Awaitable[MockConfigEntry]]
+PRICES = "GET /subscriptions/{id}/prices"
+
+
+def berlin(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)
+
+
+def issue_ids(hass: HomeAssistant) -> set[str]:
+    return {issue_id for (domain, issue_id) in ir.async_get(hass).issues if domain == DOMAIN}
+
+
+async def walk(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime, step: timedelta
+) -> None:
+    moment = datetime.now(UTC)
+    while moment < until:
+        moment = min(moment + step, until)
+        freezer.move_to(moment)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_ended_subscription_offers_to_remove_its_device(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+) -> None:
+    """The ended contract gets a fixable issue; fixing it removes the device for good."""
+    assert await async_setup_component(hass, "repairs", {})
+    entry = await add_entry(BEN)
+    old = next(s for s in simulator.subscriptions.values() if s.number == "B3N0LD22")
+    issue_id = f"subscription_ended_{old.id}"
+    assert issue_id in issue_ids(hass)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue.is_fixable
+    assert issue.translation_placeholders == {"number": "B3N0LD22"}
+
+    client = await hass_client()
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+    )
+    flow = await response.json()
+    assert flow["step_id"] == "confirm"
+    assert flow["description_placeholders"] == {"number": "B3N0LD22"}
+    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
+    assert (await response.json())["type"] == "create_entry"
+    await hass.async_block_till_done()
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert [device.name for device in devices] == ["Nomos B3NFL4T7"]
+    assert issue_id not in issue_ids(hass)
+    # It stays gone after a reload.
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert [device.name for device in devices] == ["Nomos B3NFL4T7"]
+    assert issue_id not in issue_ids(hass)
+
+
+async def test_contract_being_set_up(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """No active contract yet: a notice that clears itself once supply starts."""
+    freezer.move_to(berlin(2026, 11, 29, 10, 0))
+    entry = await add_entry(CLARA)
+    issue_id = f"contract_being_set_up_{entry.entry_id}"
+    assert issue_id in issue_ids(hass)
+    clara = next(s for s in simulator.subscriptions.values() if s.number == "CL4R4NEW")
+    clara.start_at = berlin(2026, 11, 29, 0, 0)
+    await entry.runtime_data.subscriptions.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert issue_id not in issue_ids(hass)
+
+
+async def test_tomorrow_prices_late(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Still no prices for tomorrow at 18:00: an issue, cleared when they arrive."""
+    freezer.move_to(berlin(2026, 11, 29, 13, 0))
+    entry = await add_entry(ANNA)
+    simulator.inject(
+        PRICES,
+        body={
+            "object": "price",
+            "subscription": "x",
+            "resolution": "15min",
+            "unit": "ct/kWh",
+            "currency": "EUR",
+            "items": [],
+        },
+    )
+    issue_id = f"tomorrow_prices_missing_{entry.entry_id}"
+    await walk(hass, freezer, berlin(2026, 11, 29, 17, 55), timedelta(minutes=15))
+    assert issue_id not in issue_ids(hass)
+    await walk(hass, freezer, berlin(2026, 11, 29, 18, 20), timedelta(minutes=15))
+    assert issue_id in issue_ids(hass)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id).translation_placeholders == {
+        "date": "2026-11-30"
+    }
+    simulator.clear_faults()
+    await walk(hass, freezer, berlin(2026, 11, 29, 18, 50), timedelta(minutes=15))
+    assert issue_id not in issue_ids(hass)
+
+
+async def test_upgrade_api_version_issue(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Nomos's upgrade_api_version error raises an issue; a later success clears it."""
+    freezer.move_to(berlin(2026, 11, 29, 16, 0))
+    entry = await add_entry(ANNA)
+    simulator.inject(
+        "GET /subscriptions",
+        status=400,
+        body={
+            "code": "BAD_REQUEST",
+            "message": "This API version is no longer supported",
+            "requestId": "r-1",
+            "docs": "https://docs.nomos.energy/api-references/errors/BAD_REQUEST",
+            "errors": [{"code": "upgrade_api_version", "field": "", "message": "Upgrade"}],
+        },
+        times=1,
+    )
+    await entry.runtime_data.subscriptions.async_refresh()
+    await hass.async_block_till_done()
+    assert "upgrade_api_version" in issue_ids(hass)
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, "upgrade_api_version").severity
+        is ir.IssueSeverity.ERROR
+    )
+    await entry.runtime_data.subscriptions.async_refresh()
+    await hass.async_block_till_done()
+    assert "upgrade_api_version" not in issue_ids(hass)
+
+
+async def test_vanished_subscription_device_is_removed(
+    hass: HomeAssistant, simulator: NomosSimulator, add_entry: AddEntry
+) -> None:
+    """A subscription Nomos no longer lists loses its device without a restart."""
+    entry = await add_entry(BEN)
+    old = next(s for s in simulator.subscriptions.values() if s.number == "B3N0LD22")
+    del simulator.subscriptions[old.id]
+    await entry.runtime_data.subscriptions.async_refresh()
+    await hass.async_block_till_done()
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert [device.name for device in devices] == ["Nomos B3NFL4T7"]
+
+
+async def test_only_inactive_devices_can_be_deleted(
+    hass: HomeAssistant, add_entry: AddEntry
+) -> None:
+    """Deleting the device of a running contract is refused; an ended one may go."""
+    from custom_components.nomos_energy import async_remove_config_entry_device  # noqa: PLC0415
+
+    entry = await add_entry(BEN)
+    devices = {
+        d.name: d for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    }
+    assert not await async_remove_config_entry_device(hass, entry, devices["Nomos B3NFL4T7"])
+    assert await async_remove_config_entry_device(hass, entry, devices["Nomos B3N0LD22"])
+
+
+async def test_options_thresholds_and_ct_sensor(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Options are validated, applied by a reload, and the cached prices stay."""
+    freezer.move_to(berlin(2026, 11, 29, 10, 0))
+    entry = await add_entry(ANNA)
+    assert hass.states.get("sensor.nomos_4x44emkx_current_price_ct_kwh") is not None
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "create_ct_sensors": False,
+            "very_cheap_below": 50,
+            "cheap_below": 40,
+            "normal_below": 60,
+            "expensive_below": 80,
+        },
+    )
+    assert result["errors"] == {"base": "thresholds_order"}
+    simulator.requests.clear()
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "create_ct_sensors": False,
+            "very_cheap_below": 90,
+            "cheap_below": 95,
+            "normal_below": 97,
+            "expensive_below": 99,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.options["level_thresholds"] == [90, 95, 97, 99]
+    assert hass.states.get("sensor.nomos_4x44emkx_current_price_ct_kwh") is None
+    assert er.async_get(hass).async_get("sensor.nomos_4x44emkx_current_price_ct_kwh") is None
+    # With "very cheap" up to the 90th percentile most of the day is very cheap.
+    level = hass.states.get("sensor.nomos_4x44emkx_price_level").state
+    assert level in {"very_cheap", "cheap", "normal", "expensive", "very_expensive"}
+    schedule = entry.runtime_data.prices.data[next(iter(entry.runtime_data.prices.data))]
+    assert level == schedule.level(datetime.now(UTC), (0.9, 0.95, 0.97, 0.99))
+    # The reload served prices from the cache: no price request.
+    assert simulator.count(PRICES) == 0
+    assert hass.states.get("sensor.nomos_4x44emkx_current_price").state not in (
+        "unknown",
+        "unavailable",
+    )
