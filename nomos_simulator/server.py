@@ -187,6 +187,8 @@ class NomosSimulator:
         self.token_requests: list[dict[str, Any]] = []
         # The query string of each request, for tests that need to see ranges.
         self.query_log: list[tuple[str, str]] = []
+        # PKCE verifiers presented at the token endpoint (tests check they never leak).
+        self.verifiers_seen: list[str] = []
         # The X-API-Version header of each API request ("" when absent).
         self.api_versions: Counter[str] = Counter()
         self._recent: dict[str, deque[float]] = {}
@@ -654,6 +656,7 @@ class NomosSimulator:
             return self._token_error(400, "invalid_grant", "redirect_uri does not match")
         if code.challenge is not None:
             verifier = body.get("code_verifier", "")
+            self.verifiers_seen.append(verifier)
             if code.method == "S256":
                 digest = hashlib.sha256(verifier.encode()).digest()
                 computed = base64.urlsafe_b64encode(digest).decode().rstrip("=")

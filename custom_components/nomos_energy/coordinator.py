@@ -269,6 +269,7 @@ class PriceCoordinator(DataUpdateCoordinator[dict[str, PriceSchedule]]):
         tomorrow = today + timedelta(days=1)
         current: dict[str, PriceSchedule] | None = self.data  # None until the first refresh
         schedules = dict(current if current is not None else self.cache.prices)
+        changed = current is None
         error: NomosError | None = None
         if self.outage.retry_at is None or now >= self.outage.retry_at:
             for sub_id in self.subscriptions.data.active_ids:
@@ -283,8 +284,11 @@ class PriceCoordinator(DataUpdateCoordinator[dict[str, PriceSchedule]]):
                     error = err
                     break
                 had_tomorrow = schedule.is_day_complete(tomorrow)
-                schedule = schedule.merge(schedule_from_series(series))
-                schedules[sub_id] = schedule.prune(day_start(today - timedelta(PRICE_HISTORY_DAYS)))
+                merged = schedule.merge(schedule_from_series(series)).prune(
+                    day_start(today - timedelta(PRICE_HISTORY_DAYS))
+                )
+                changed = changed or merged != schedule
+                schedules[sub_id] = merged
                 if not had_tomorrow and schedules[sub_id].is_day_complete(tomorrow):
                     self.published[sub_id] = tomorrow
             if error is None:
@@ -292,7 +296,8 @@ class PriceCoordinator(DataUpdateCoordinator[dict[str, PriceSchedule]]):
             else:
                 self.outage.failed(error, now)
             async_check_api_version(self.hass, error)
-        self.cache.set_prices(schedules)
+        if changed:  # the cache file is rewritten only when prices changed
+            self.cache.set_prices(schedules)
         self.update_interval = self._next_check(now, schedules)
         async_update_price_issues(
             self.hass,

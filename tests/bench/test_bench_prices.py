@@ -13,10 +13,14 @@ from datetime import UTC, date, datetime, timedelta
 import json
 import statistics
 import time
+from typing import Any
+from unittest.mock import patch
 import uuid
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.json import json_bytes
+from homeassistant.helpers.storage import Store
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -117,6 +121,100 @@ async def test_week_of_prices(
         route: round(sum(counts[route] for counts in per_day.values()) / len(per_day), 2)
         for route in routes
     }
+
+
+async def test_six_hour_outage(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Requests during a 6-hour outage from 14:00, and the time to recover after it."""
+    freezer.move_to(berlin(2026, 11, 29, 13, 59))
+    entry = await add_entry(ANNA)
+    simulator.requests.clear()
+    for route in (
+        "GET /subscriptions/{id}/prices",
+        "GET /subscriptions",
+        "GET /invoices",
+        "GET /subscriptions/{id}/usage",
+        "POST /oauth/token",
+        "GET /subscriptions/{id}",
+    ):
+        simulator.inject(route, status=503)
+    moment = berlin(2026, 11, 29, 14, 0)
+    end = moment + timedelta(hours=6)
+    while moment < end:
+        moment += timedelta(minutes=1)
+        freezer.move_to(moment)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    during = sum(simulator.requests.values())
+    simulator.clear_faults()
+    sensor = "binary_sensor.nomos_4x44emkx_prices_for_tomorrow_available"
+    while hass.states.get(sensor).state != "on":
+        moment += timedelta(seconds=30)
+        freezer.move_to(moment)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    recovery = (moment - end).total_seconds() / 60
+    print(
+        f"\n6-hour outage: {during} requests to Nomos in all ({during / 6:.1f} an hour); "
+        f"recovered {recovery:.1f} minutes after it ended; cached prices served throughout"
+    )
+    assert entry.runtime_data.prices.last_update_success
+    RESULTS["outage_6h_requests"] = during
+    RESULTS["outage_recovery_minutes"] = round(recovery, 1)
+
+
+async def test_month_memory_three_subscriptions(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Peak memory of one entry with three active subscriptions over a simulated month."""
+    import tracemalloc  # noqa: PLC0415
+
+    from nomos_simulator.data import Subscription  # noqa: PLC0415
+
+    ben = simulator.customer_by_email(BEN)
+    for key, number in (("ben-garage", "G4R4G3BN"), ("ben-office", "0FF1C3BN")):
+        extra = Subscription(key, ben, number, "smart", datetime(2026, 9, 1, tzinfo=UTC))
+        simulator.subscriptions[extra.id] = extra
+    start = berlin(2026, 10, 1, 0, 0)
+    freezer.move_to(start)
+    # The test harness's storage mock keeps every write it saw; a real Store does not.
+    written: list[int] = []
+
+    async def write(store: Store[Any], data: dict[str, Any]) -> None:
+        if "data_func" in data:
+            produce = data.pop("data_func")
+            data = {**data, "data": produce()}
+        written.append(len(json_bytes(data)))
+
+    patcher = patch.object(Store, "_async_write_data", write)
+    patcher.start()
+    tracemalloc.start()
+    baseline = tracemalloc.get_traced_memory()[0]
+    entry = await add_entry(BEN)
+    assert len(entry.runtime_data.subscriptions.data.active_ids) == 3
+    moment = start
+    while moment < start + timedelta(days=30):
+        moment += timedelta(minutes=15)
+        freezer.move_to(moment)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    patcher.stop()
+    print(f"\ncache writes in 30 days: {len(written)}, largest {max(written) / 1024:.0f} KiB")
+    print(
+        f"\none entry, 3 subscriptions, 30 simulated days: peak {(peak - baseline) / 2**20:.1f} MiB "
+        f"above the start, {(current - baseline) / 2**20:.1f} MiB held at the end"
+    )
+    RESULTS["month_peak_memory_mib"] = round((peak - baseline) / 2**20, 1)
+    RESULTS["month_end_memory_mib"] = round((current - baseline) / 2**20, 1)
 
 
 def series(days: int) -> list[PriceInterval]:

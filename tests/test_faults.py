@@ -1,0 +1,356 @@
+"""Fault injection against the simulator: what the user sees and what reaches Nomos."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+import logging
+
+import aiohttp
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_ON
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.nomos_energy.const import DOMAIN
+from custom_components.nomos_energy.price_schedule import BERLIN
+from nomos_simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, NomosSimulator
+
+from .conftest import ANNA
+
+AddEntry = Callable[..., Awaitable[MockConfigEntry]]
+PRICES = "GET /subscriptions/{id}/prices"
+CURRENT = "sensor.nomos_4x44emkx_current_price"
+TOMORROW = "binary_sensor.nomos_4x44emkx_prices_for_tomorrow_available"
+
+
+def berlin(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)
+
+
+def expected(simulator: NomosSimulator, moment: datetime) -> float:
+    sub = next(s for s in simulator.subscriptions.values() if s.number == "4X44EMKX")
+    start = moment.replace(minute=moment.minute // 15 * 15, second=0, microsecond=0)
+    return sub.price_item(start)["amount"] / 100
+
+
+async def walk(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime, step: timedelta
+) -> None:
+    moment = datetime.now(UTC)
+    while moment < until:
+        moment = min(moment + step, until)
+        freezer.move_to(moment)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def reauth_started(hass: HomeAssistant) -> bool:
+    return any(
+        flow["context"]["source"] == SOURCE_REAUTH
+        for flow in hass.config_entries.flow.async_progress()
+    )
+
+
+def our_records(caplog: pytest.LogCaptureFixture, level: int) -> list[logging.LogRecord]:
+    return [
+        r for r in caplog.records if r.name.startswith("custom_components") and r.levelno == level
+    ]
+
+
+@pytest.fixture
+def at_publication(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        "custom_components.nomos_energy.coordinator.PUBLICATION_SPREAD", timedelta(0)
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "burst"),
+    [
+        ({"status": 500}, 1),
+        ({"status": 502}, 3),
+        ({"status": 503}, 6),
+        ({"status": 504}, None),
+        ({"status": 429, "retry_after": 600}, 2),
+        ({"drop": True}, 4),
+    ],
+    ids=["500x1", "502x3", "503x6", "504-hour", "429x2", "dropped"],
+)
+async def test_server_faults_during_the_publication_fetch(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    at_publication: None,
+    fault: dict[str, object],
+    burst: int | None,
+) -> None:
+    """Cached prices keep serving, retries back off, no reauth, bounded logs, recovery."""
+    freezer.move_to(berlin(2026, 11, 29, 14, 0))
+    await add_entry(ANNA)
+    simulator.requests.clear()
+    caplog.clear()
+    simulator.inject(PRICES, times=burst, **fault)
+    await walk(hass, freezer, berlin(2026, 11, 29, 15, 20), timedelta(minutes=1))
+    # During the fault: today's cached price, never a made-up one.
+    assert float(hass.states.get(CURRENT).state) == pytest.approx(
+        expected(simulator, datetime.now(UTC))
+    )
+    assert not reauth_started(hass)
+    # Back-off: at most 5 attempts in the first hour of an outage (2, 4, 8, 16, 30 minutes).
+    assert simulator.count(PRICES) <= 6
+    simulator.clear_faults()
+    await walk(hass, freezer, berlin(2026, 11, 29, 16, 0), timedelta(minutes=1))
+    assert hass.states.get(TOMORROW).state == STATE_ON
+    assert len(our_records(caplog, logging.WARNING)) == 1
+    assert (
+        len([r for r in our_records(caplog, logging.INFO) if "reachable again" in r.getMessage()])
+        == 1
+    )
+    assert not [r for r in caplog.records if r.exc_info and r.name.startswith("custom_components")]
+
+
+async def test_connection_refused_for_hours(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    at_publication: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing listening at all: the same calm back-off, then recovery when Nomos returns."""
+    freezer.move_to(berlin(2026, 11, 29, 14, 0))
+    entry = await add_entry(ANNA)
+    url = simulator.url
+    entry.runtime_data.client._base_url = "http://127.0.0.1:9"  # nobody listens there
+    caplog.clear()
+    await walk(hass, freezer, berlin(2026, 11, 29, 18, 0), timedelta(minutes=5))
+    assert float(hass.states.get(CURRENT).state) == pytest.approx(
+        expected(simulator, datetime.now(UTC))
+    )
+    # Four hours: at most 5 attempts in the first hour, then 2 an hour.
+    assert entry.runtime_data.prices.outage.failures <= 11
+    assert not reauth_started(hass)
+    entry.runtime_data.client._base_url = url
+    await walk(hass, freezer, berlin(2026, 11, 29, 18, 40), timedelta(minutes=5))
+    assert hass.states.get(TOMORROW).state == STATE_ON
+    # One warning per kind of request that failed (prices; the daily contract check), no more.
+    kinds = [record.args[0] for record in our_records(caplog, logging.WARNING)]
+    assert sorted(kinds) == ["prices", "subscriptions"]
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"object": "price", "subscription": "s", "items": []}, "'resolution' is missing"),
+        (
+            {"object": "price", "subscription": "s", "resolution": "5min", "items": []},
+            "'resolution' must be one of",
+        ),
+        (
+            {
+                "object": "price",
+                "subscription": "s",
+                "resolution": "15min",
+                "items": [{"amount": 1, "components": []}],
+            },
+            "'items[0].timestamp' is missing",
+        ),
+        (
+            {
+                "object": "price",
+                "subscription": "s",
+                "resolution": "15min",
+                "items": [{"timestamp": "2026-11-30T10:00:00Z", "amount": "12", "components": []}],
+            },
+            "'items[0].amount' must be a number",
+        ),
+        (
+            {
+                "object": "price",
+                "subscription": "s",
+                "resolution": "15min",
+                "items": [
+                    {"timestamp": "2026-11-30T10:00:00Z", "amount": 1, "components": []},
+                    {"timestamp": "2026-11-30T10:00:00Z", "amount": 2, "components": []},
+                ],
+            },
+            "two prices for 2026-11-30T10:00:00",
+        ),
+        (
+            {"object": "price", "subscription": "s", "resolution": "15min", "items": "truncated"},
+            "'items' must be a list",
+        ),
+    ],
+    ids=[
+        "missing-field",
+        "unknown-resolution",
+        "missing-timestamp",
+        "mistyped-amount",
+        "duplicate",
+        "mistyped-items",
+    ],
+)
+async def test_garbage_is_named_in_the_log_and_never_shown(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    at_publication: None,
+    body: dict[str, object],
+    problem: str,
+) -> None:
+    """A clear log line names the problem; the cache and the states stay right."""
+    freezer.move_to(berlin(2026, 11, 29, 14, 0))
+    entry = await add_entry(ANNA)
+    before = dict(entry.runtime_data.prices.data)
+    simulator.inject(PRICES, body=body)
+    await walk(hass, freezer, berlin(2026, 11, 29, 14, 30), timedelta(minutes=5))
+    assert problem in caplog.text
+    assert entry.runtime_data.prices.data == before
+    assert float(hass.states.get(CURRENT).state) == pytest.approx(
+        expected(simulator, datetime.now(UTC))
+    )
+
+
+async def test_empty_truncated_and_reordered_series(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    at_publication: None,
+) -> None:
+    """An empty answer changes nothing; part of tomorrow is kept and the rest asked for;
+    intervals out of order are put in order."""
+    freezer.move_to(berlin(2026, 11, 29, 14, 0))
+    entry = await add_entry(ANNA)
+    sub = next(s for s in simulator.subscriptions.values() if s.number == "4X44EMKX")
+    items = [
+        sub.price_item(berlin(2026, 11, 30, 0, 0) + i * timedelta(minutes=15)) for i in range(40)
+    ]
+    simulator.inject(
+        PRICES,
+        body={"object": "price", "subscription": sub.id, "resolution": "15min", "items": []},
+        times=1,
+    )
+    await walk(hass, freezer, berlin(2026, 11, 29, 14, 21), timedelta(minutes=1))
+    simulator.inject(
+        PRICES,
+        body={
+            "object": "price",
+            "subscription": sub.id,
+            "resolution": "15min",
+            "items": list(reversed(items)),
+        },
+        times=1,
+    )
+    await walk(hass, freezer, berlin(2026, 11, 29, 14, 40), timedelta(minutes=1))
+    schedule = entry.runtime_data.prices.data[sub.id]
+    tomorrow = schedule.day(berlin(2026, 11, 30, 12, 0).astimezone(BERLIN).date())
+    assert len(tomorrow) == 40
+    assert [i.start for i in tomorrow] == sorted(i.start for i in tomorrow)
+    assert hass.states.get(TOMORROW).state != STATE_ON
+    await walk(hass, freezer, berlin(2026, 11, 29, 15, 0), timedelta(minutes=5))
+    assert hass.states.get(TOMORROW).state == STATE_ON
+
+
+@pytest.mark.parametrize(
+    ("status", "reauth"),
+    [(400, True), (401, True), (500, False), (503, False), (429, False)],
+)
+async def test_token_endpoint_failures(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    at_publication: None,
+    status: int,
+    reauth: bool,
+) -> None:
+    """Only a real rejection (400 invalid_grant, 401) leads to reauth; the refresh token stays."""
+    freezer.move_to(berlin(2026, 11, 29, 14, 0))
+    entry = await add_entry(ANNA)
+    refresh_token = entry.data["token"]["refresh_token"]
+    body = (
+        {"error": "invalid_grant", "code": "BAD_REQUEST", "message": "invalid_grant"}
+        if status == 400
+        else None
+    )
+    simulator.inject("POST /oauth/token", status=status, body=body)
+    freezer.move_to(berlin(2026, 11, 29, 15, 30))  # the access token has expired
+    await walk(hass, freezer, berlin(2026, 11, 29, 15, 40), timedelta(minutes=5))
+    assert reauth_started(hass) is reauth
+    assert entry.data["token"]["refresh_token"] == refresh_token
+    if reauth:  # access is gone: entities say so until the user signs in again
+        assert hass.states.get(CURRENT).state == "unavailable"
+    else:
+        assert float(hass.states.get(CURRENT).state) == pytest.approx(
+            expected(simulator, datetime.now(UTC))
+        )
+
+
+async def test_restart_right_after_rotation_uses_the_new_refresh_token(
+    hass: HomeAssistant, simulator: NomosSimulator, add_entry: AddEntry, hass_storage: dict
+) -> None:
+    """The rotated refresh token is what a restart uses; the old one is dead at Nomos."""
+    entry = await add_entry(ANNA)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, "token": {**entry.data["token"], "expires_at": 0}}
+    )
+    old = entry.data["token"]["refresh_token"]
+    await entry.runtime_data.client.list_subscriptions()  # refreshes and rotates
+    rotated = entry.data["token"]["refresh_token"]
+    assert rotated != old
+    await hass.config_entries.async_reload(entry.entry_id)  # a restart, as far as the entry goes
+    await hass.async_block_till_done(wait_background_tasks=True)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, "token": {**entry.data["token"], "expires_at": 0}}
+    )
+    await entry.runtime_data.client.list_subscriptions()
+    assert entry.state is ConfigEntryState.LOADED
+    assert not reauth_started(hass)
+    async with aiohttp.ClientSession() as session:
+        response = await session.post(
+            f"{simulator.url}/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": old},
+            auth=aiohttp.BasicAuth(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
+        )
+        assert response.status == 401
+
+
+async def test_actions_and_updates_at_expiry_share_one_refresh(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Many action calls and a coordinator update at token expiry: exactly one refresh."""
+    import asyncio  # noqa: PLC0415
+
+    freezer.move_to(berlin(2026, 11, 29, 16, 0))
+    entry = await add_entry(ANNA)
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, "token": {**entry.data["token"], "expires_at": 0}}
+    )
+    simulator.token_requests.clear()
+    calls = [
+        hass.services.async_call(
+            DOMAIN,
+            "get_prices",
+            {
+                "start": f"2026-11-{day:02d}T00:00:00+01:00",
+                "end": f"2026-11-{day + 1:02d}T00:00:00+01:00",
+            },
+            blocking=True,
+            return_response=True,
+        )
+        for day in range(1, 8)
+    ]
+    await asyncio.gather(*calls, entry.runtime_data.subscriptions.async_refresh())
+    assert [r["grant_type"] for r in simulator.token_requests] == ["refresh_token"]
