@@ -18,7 +18,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.recorder import get_instance
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -30,15 +30,12 @@ from nomos_simulator import NomosSimulator
 from nomos_simulator.data import Subscription
 
 from .conftest import ANNA, DAVID
+from .timetravel import berlin, walk
 
 pytestmark = pytest.mark.energy_import
 AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 CONSUMPTION = "nomos_energy:4x44emkx_consumption"
 COST = "nomos_energy:4x44emkx_cost"
-
-
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)
 
 
 def anna_sub(simulator: NomosSimulator) -> Subscription:
@@ -69,21 +66,6 @@ async def hourly_stats(
         statistics_during_period, hass, start, end, {statistic_id}, "hour", None, {"state", "sum"}
     )
     return rows.get(statistic_id, [])
-
-
-async def run_daily(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    until: datetime,
-    step: timedelta = timedelta(hours=3),
-) -> None:
-    """Let days pass in steps; every timer that is due runs."""
-    moment = datetime.now(UTC)
-    while moment < until:
-        moment = min(moment + step, until)
-        freezer.move_to(moment)
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
 
 
 @pytest.fixture
@@ -147,7 +129,7 @@ async def test_correction_changes_exactly_the_affected_hours(
     await add_entry(ANNA)
     window = (day_start(date(2026, 11, 1)), day_start(date(2026, 11, 20)))
     before = {row["start"]: row for row in await hourly_stats(hass, CONSUMPTION, *window)}
-    await run_daily(hass, freezer, berlin(2026, 11, 27, 18, 0))
+    await walk(hass, freezer, berlin(2026, 11, 27, 18, 0), timedelta(hours=3))
     after = {row["start"]: row for row in await hourly_stats(hass, CONSUMPTION, *window)}
     assert set(before) == set(after)
     # In the simulator the last five days before a run are preliminary (4 % high).
@@ -348,7 +330,7 @@ async def test_daily_run_time_and_request_budget(
     offset = entry.runtime_data.energy.run_offset
     simulator.requests.clear()
     simulator.request_log.clear()
-    await run_daily(hass, freezer, berlin(2026, 12, 1, 18, 0), timedelta(minutes=10))
+    await walk(hass, freezer, berlin(2026, 12, 1, 18, 0), timedelta(minutes=10))
     usage_times = [
         moment
         for moment, route in simulator.request_log

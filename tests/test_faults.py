@@ -12,13 +12,14 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nomos_energy.const import DOMAIN
 from custom_components.nomos_energy.price_schedule import BERLIN
 from nomos_simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, NomosSimulator
 
 from .conftest import ANNA
+from .timetravel import berlin, walk
 
 AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 PRICES = "GET /subscriptions/{id}/prices"
@@ -26,25 +27,10 @@ CURRENT = "sensor.nomos_4x44emkx_current_price"
 TOMORROW = "binary_sensor.nomos_4x44emkx_prices_for_tomorrow_available"
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)
-
-
 def expected(simulator: NomosSimulator, moment: datetime) -> float:
     sub = next(s for s in simulator.subscriptions.values() if s.number == "4X44EMKX")
     start = moment.replace(minute=moment.minute // 15 * 15, second=0, microsecond=0)
     return sub.price_item(start)["amount"] / 100
-
-
-async def walk(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime, step: timedelta
-) -> None:
-    moment = datetime.now(UTC)
-    while moment < until:
-        moment = min(moment + step, until)
-        freezer.move_to(moment)
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def reauth_started(hass: HomeAssistant) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+import itertools
 
 from hypothesis import given, settings, strategies as st
 import pytest
@@ -159,3 +160,34 @@ def test_random_series_lookups(first: datetime, prices: list[float | None]) -> N
         assert stats.average == pytest.approx(sum(expected) / len(expected))
     else:
         assert stats is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([date(2026, 3, 29), date(2026, 10, 25), date(2026, 11, 29)]),
+    st.lists(st.one_of(st.none(), st.integers(-500, 5000)), min_size=92, max_size=100),
+    st.lists(st.integers(1, 99), min_size=4, max_size=4, unique=True).map(sorted),
+)
+def test_levels_follow_the_price_order(
+    day: date, cents: list[int | None], percent: list[int]
+) -> None:
+    """On any day (DST ones too), a higher price never gets a lower level."""
+    start, end = day_bounds(day)
+    count = int((end - start) / QUARTER)
+    schedule = PriceSchedule(
+        PriceInterval(
+            start + i * QUARTER, start + (i + 1) * QUARTER, None if c is None else c / 100
+        )
+        for i, c in enumerate(cents[:count])
+    )
+    thresholds = tuple(p / 100 for p in percent)
+    order = list(PriceLevel)
+    ranked = []
+    for interval in schedule.day(day):
+        level = schedule.level(interval.start, thresholds)
+        if interval.price_ct is None:
+            assert level is None
+        else:
+            ranked.append((interval.price_ct, order.index(level)))
+    ranked.sort()
+    assert all(a[1] <= b[1] for a, b in itertools.pairwise(ranked))

@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nomos_energy.price_schedule import BERLIN, day_bounds
 from nomos_simulator import NomosSimulator
 from nomos_simulator.data import Subscription
 
 from .conftest import ANNA
+from .timetravel import QUARTER, berlin, travel, walk
 
 AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 PRICES = "GET /subscriptions/{id}/prices"
-QUARTER = timedelta(minutes=15)
 CURRENT = "sensor.nomos_4x44emkx_current_price"
-
-
-def berlin(*args: int) -> datetime:
-    """Return an aware UTC datetime from Berlin wall-clock parts."""
-    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)
 
 
 def anna_subscription(simulator: NomosSimulator) -> Subscription:
@@ -47,23 +42,6 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
 
 def value(hass: HomeAssistant, entity_id: str) -> float:
     return float(state(hass, entity_id))
-
-
-async def travel(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: datetime) -> None:
-    """Move the clock (Home Assistant's and the simulator's) and run what is due."""
-    freezer.move_to(moment)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def walk(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime, step: timedelta = QUARTER
-) -> None:
-    """Advance in steps, running timers at each, like real time would."""
-    moment = datetime.now(UTC)
-    while moment < until:
-        moment = min(moment + step, until)
-        await travel(hass, freezer, moment)
 
 
 @pytest.fixture

@@ -10,36 +10,21 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.nomos_energy.const import DOMAIN
-from custom_components.nomos_energy.price_schedule import BERLIN
 from nomos_simulator import NomosSimulator
 
 from .conftest import ANNA, BEN, CLARA
+from .timetravel import berlin, walk
 
 AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 PRICES = "GET /subscriptions/{id}/prices"
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)
-
-
 def issue_ids(hass: HomeAssistant) -> set[str]:
     return {issue_id for (domain, issue_id) in ir.async_get(hass).issues if domain == DOMAIN}
-
-
-async def walk(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime, step: timedelta
-) -> None:
-    moment = datetime.now(UTC)
-    while moment < until:
-        moment = min(moment + step, until)
-        freezer.move_to(moment)
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_ended_subscription_offers_to_remove_its_device(

@@ -16,7 +16,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import yaml
 
 from custom_components.nomos_energy.const import DOMAIN
-from custom_components.nomos_energy.price_schedule import BERLIN
 from custom_components.nomos_energy.services import (
     FIND_WINDOW_SCHEMA,
     GET_CONSUMPTION_SCHEMA,
@@ -29,14 +28,10 @@ from nomos_simulator import NomosSimulator
 from nomos_simulator.data import Subscription
 
 from .conftest import ANNA, BEN, CLARA
+from .timetravel import QUARTER, berlin
 
 AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 PRICES = "GET /subscriptions/{id}/prices"
-QUARTER = timedelta(minutes=15)
-
-
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)
 
 
 def anna_sub(simulator: NomosSimulator) -> Subscription:
@@ -153,7 +148,7 @@ async def test_get_prices_fetch_failure(
         await call(
             hass, "get_prices", start="2026-11-01T00:00:00+01:00", end="2026-11-02T00:00:00+01:00"
         )
-    assert err.value.translation_key == "cannot_fetch_prices"
+    assert err.value.translation_key == "cannot_reach_nomos"
 
 
 async def test_get_prices_revoked_starts_reauth(

@@ -10,7 +10,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import NomosConfigEntry, PriceCoordinator
-from .entity import NomosEntity, is_active, track_subscriptions
+from .entity import NomosEntity, track_active_subscriptions
 from .nomos_client import Subscription
 from .price_schedule import PriceSchedule, local_date
 
@@ -23,12 +23,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensor for every active subscription, also later ones."""
-    prices = entry.runtime_data.prices
-    track_subscriptions(
-        entry,
-        async_add_entities,
-        lambda subscription: [TomorrowPricesAvailableSensor(prices, subscription)],
-        is_active,
+    track_active_subscriptions(
+        entry, async_add_entities, TomorrowPricesAvailableSensor, entry.runtime_data.prices
     )
 
 

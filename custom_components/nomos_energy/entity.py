@@ -75,3 +75,18 @@ def track_subscriptions(
 
     add_new()
     entry.async_on_unload(coordinator.async_add_listener(add_new))
+
+
+def track_active_subscriptions[CoordinatorT: DataUpdateCoordinator[Any]](
+    entry: NomosConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    entity_class: Callable[[CoordinatorT, Subscription], Entity],
+    coordinator: CoordinatorT,
+) -> None:
+    """Add one `entity_class` entity per active subscription, now and later."""
+    track_subscriptions(
+        entry,
+        async_add_entities,
+        lambda subscription: [entity_class(coordinator, subscription)],
+        is_active,
+    )

@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import NomosConfigEntry, PriceCoordinator
-from .entity import NomosEntity, is_active, track_subscriptions
+from .entity import NomosEntity, track_active_subscriptions
 from .nomos_client import Subscription
 from .price_schedule import CT_PER_EUR
 
@@ -23,12 +23,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the event entity for every active subscription, also later ones."""
-    prices = entry.runtime_data.prices
-    track_subscriptions(
-        entry,
-        async_add_entities,
-        lambda subscription: [TomorrowPricesEvent(prices, subscription)],
-        is_active,
+    track_active_subscriptions(
+        entry, async_add_entities, TomorrowPricesEvent, entry.runtime_data.prices
     )
 
 

@@ -194,21 +194,13 @@ async def _async_get_prices(call: ServiceCall) -> ServiceResponse:
     first = schedule.at(start)
     lookup_start = first.start if first else start
     if not schedule.covers(lookup_start, end):
-        try:
-            series = await runtime.client.get_prices(
+        series = await _nomos_call(
+            entry,
+            call,
+            runtime.client.get_prices(
                 sub_id, local_date(start), local_date(end - timedelta(microseconds=1))
-            )
-        except NomosAuthError as err:
-            entry.async_start_reauth(call.hass)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN, translation_key="auth_failed"
-            ) from err
-        except NomosError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="cannot_fetch_prices",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            ),
+        )
         schedule = schedule.merge(schedule_from_series(series))
         first = schedule.at(start)
         lookup_start = first.start if first else start
@@ -479,31 +471,21 @@ async def _async_submit_meter_reading(call: ServiceCall) -> ServiceResponse:
     if not any(scope.startswith("write") for scope in entry.runtime_data.tokens.scopes):
         raise _error("meter_reading_not_allowed")
     day: date = call.data.get("date") or local_date(dt_util.utcnow())
+    submit = entry.runtime_data.client.submit_meter_reading(
+        sub_id, call.data["value"], day_start(day), call.data.get("message")
+    )
     try:
-        reading = await entry.runtime_data.client.submit_meter_reading(
-            sub_id, call.data["value"], day_start(day), call.data.get("message")
-        )
-    except NomosForbiddenError as err:
-        raise _error("meter_reading_not_allowed") from err
-    except NomosApiError as err:
-        for code in err.detail_codes:
+        reading = await _nomos_call(entry, call, submit)
+    except HomeAssistantError as err:
+        cause = err.__cause__
+        if isinstance(cause, NomosForbiddenError):
+            raise _error("meter_reading_not_allowed") from cause
+        for code in cause.detail_codes if isinstance(cause, NomosApiError) else ():
             if code in METER_READING_ERRORS:
                 raise _error(
                     METER_READING_ERRORS[code], value=str(call.data["value"]), date=day.isoformat()
-                ) from err
-        if isinstance(err, NomosAuthError):
-            entry.async_start_reauth(call.hass)
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="cannot_reach_nomos",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    except NomosError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="cannot_reach_nomos",
-            translation_placeholders={"error": str(err)},
-        ) from err
+                ) from cause
+        raise
     return {
         "id": reading.id,
         "subscription_number": subscription.display_number,
