@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+import logging
 import time
 from typing import Any
 from unittest.mock import patch
@@ -38,6 +39,8 @@ def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     """
     if "recorder_mock" in request.fixturenames:
         request.getfixturevalue("recorder_mock")
+        # The recorder's SQL echo would flood the test log.
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     request.getfixturevalue("enable_custom_integrations")
 
 

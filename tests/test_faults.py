@@ -340,3 +340,56 @@ async def test_actions_and_updates_at_expiry_share_one_refresh(
     ]
     await asyncio.gather(*calls, entry.runtime_data.subscriptions.async_refresh())
     assert [r["grant_type"] for r in simulator.token_requests] == ["refresh_token"]
+
+
+@pytest.mark.parametrize("route", ["GET /subscriptions", "POST /oauth/token"])
+async def test_timeouts_are_transient(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    route: str,
+) -> None:
+    """An API call or a token refresh that does not answer in time: cached data, no reauth."""
+    entry = await add_entry(ANNA)
+    entry.runtime_data.client._timeout = 0.05
+    monkeypatch.setattr(
+        "custom_components.nomos_energy.application_credentials.TOKEN_REQUEST_TIMEOUT", 0.05
+    )
+    if route == "POST /oauth/token":
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, "token": {**entry.data["token"], "expires_at": 0}}
+        )
+    refresh_token = entry.data["token"]["refresh_token"]
+    simulator.inject(route, delay=0.5)
+    await entry.runtime_data.subscriptions.async_refresh()
+    await hass.async_block_till_done()
+    assert "did not answer" in caplog.text
+    assert hass.states.get("sensor.nomos_4x44emkx_contract_status").state == "active"
+    assert not reauth_started(hass)
+    assert entry.data["token"]["refresh_token"] == refresh_token
+    simulator.clear_faults()
+    await entry.runtime_data.subscriptions.async_refresh()
+    assert entry.runtime_data.subscriptions.outage.failures == 0
+
+
+async def test_unknown_enum_value_keeps_the_cached_contract(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A status Nomos never documented is named in the log; the known one stays."""
+    entry = await add_entry(ANNA)
+    listed = await entry.runtime_data.client.list_subscriptions()
+    item = {**listed[0].to_json(), "status": "suspended", "customer": listed[0].customer_id}
+    simulator.inject(
+        "GET /subscriptions", body={"object": "list", "items": [item], "has_more": False}, times=1
+    )
+    await entry.runtime_data.subscriptions.async_refresh()
+    await hass.async_block_till_done()
+    assert (
+        "'items[0].status' must be one of pending, active, ended (got 'suspended')" in caplog.text
+    )
+    assert hass.states.get("sensor.nomos_4x44emkx_contract_status").state == "active"

@@ -7,6 +7,7 @@ keeps one verifier per implementation object).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 import aiohttp
@@ -24,6 +25,8 @@ _NATIVE_BASIC_AUTH = hasattr(
     config_entry_oauth2_flow.LocalOAuth2Implementation, "token_auth_method"
 )
 _VERIFIER_LENGTH = 128
+# A token request that hangs must not hang the update that needs it.
+TOKEN_REQUEST_TIMEOUT = 30.0
 
 
 class NomosOAuth2Implementation(config_entry_oauth2_flow.LocalOAuth2Implementation):
@@ -86,15 +89,16 @@ class NomosOAuth2Implementation(config_entry_oauth2_flow.LocalOAuth2Implementati
         body = {key: value for key, value in data.items() if key != "client_secret"}
         session = async_get_clientsession(self.hass)
         LOGGER.debug("Sending %s token request", body.get("grant_type"))
-        response = await session.post(
-            self.token_url,
-            data=body,
-            auth=aiohttp.BasicAuth(self.client_id, self.client_secret),
-        )
-        if response.status >= 400:
-            LOGGER.debug("Token request failed with HTTP %s", response.status)
-        response.raise_for_status()
-        return cast(dict[str, Any], await response.json())
+        async with asyncio.timeout(TOKEN_REQUEST_TIMEOUT):
+            response = await session.post(
+                self.token_url,
+                data=body,
+                auth=aiohttp.BasicAuth(self.client_id, self.client_secret),
+            )
+            if response.status >= 400:
+                LOGGER.debug("Token request failed with HTTP %s", response.status)
+            response.raise_for_status()
+            return cast(dict[str, Any], await response.json())
 
 
 async def async_get_auth_implementation(
