@@ -126,6 +126,17 @@ class Outage:
         self.retry_at = now + delay
         return delay
 
+    def due(self, now: datetime) -> bool:
+        """Return whether the next attempt may go out (no back-off pending)."""
+        return self.retry_at is None or now >= self.retry_at
+
+    def record(self, error: NomosError | None, now: datetime) -> None:
+        """Record the outcome of an attempt."""
+        if error is None:
+            self.succeeded()
+        else:
+            self.failed(error, now)
+
     def succeeded(self) -> None:
         """Record a success, logging the recovery once."""
         if self.failures:
@@ -271,7 +282,7 @@ class PriceCoordinator(DataUpdateCoordinator[dict[str, PriceSchedule]]):
         schedules = dict(current if current is not None else self.cache.prices)
         changed = current is None
         error: NomosError | None = None
-        if self.outage.retry_at is None or now >= self.outage.retry_at:
+        if self.outage.due(now):
             for sub_id in self.subscriptions.data.active_ids:
                 schedule = schedules.get(sub_id, PriceSchedule())
                 if not self._missing(schedule, now):
@@ -291,10 +302,7 @@ class PriceCoordinator(DataUpdateCoordinator[dict[str, PriceSchedule]]):
                 schedules[sub_id] = merged
                 if not had_tomorrow and schedules[sub_id].is_day_complete(tomorrow):
                     self.published[sub_id] = tomorrow
-            if error is None:
-                self.outage.succeeded()
-            else:
-                self.outage.failed(error, now)
+            self.outage.record(error, now)
             async_check_api_version(self.hass, error)
         if changed:  # the cache file is rewritten only when prices changed
             self.cache.set_prices(schedules)
@@ -424,7 +432,7 @@ class EnergyCoordinator(DataUpdateCoordinator[dict[str, EnergyData]]):
         current: dict[str, EnergyData] | None = self.data  # None until the first run
         result = dict(current or {})
         error: NomosError | None = None
-        if self.outage.retry_at is None or now >= self.outage.retry_at:
+        if self.outage.due(now):
             if current is not None:
                 # The daily contract check rides along, sharing this run's token.
                 await self.subscriptions.async_refresh()
@@ -437,10 +445,7 @@ class EnergyCoordinator(DataUpdateCoordinator[dict[str, EnergyData]]):
                 raise auth_failed(err) from err
             except NomosError as err:
                 error = err
-            if error is None:
-                self.outage.succeeded()
-            else:
-                self.outage.failed(error, now)
+            self.outage.record(error, now)
         retry = self.outage.retry_at
         self.update_interval = (retry if retry is not None else self.next_run(now)) - now
         if error is not None and not result:
