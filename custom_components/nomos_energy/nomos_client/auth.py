@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-import json
 import time
 from typing import Any
 
@@ -13,11 +12,10 @@ import aiohttp
 from .const import token_url
 from .errors import (
     NomosAuthError,
-    NomosConnectionError,
     NomosResponseError,
-    NomosTimeoutError,
     error_from_response,
 )
+from .transport import MALFORMED, send
 
 # Renew this long before the access token expires.
 RENEW_BEFORE_EXPIRY = 60.0
@@ -37,28 +35,19 @@ async def request_client_credentials_token(
     rejection (400/401/403) raises NomosAuthError; 429, 5xx and network
     problems raise the transient errors.
     """
-    try:
-        async with asyncio.timeout(TOKEN_TIMEOUT):
-            async with session.post(
-                url or token_url(),
-                data={"grant_type": "client_credentials"},
-                auth=aiohttp.BasicAuth(client_id, client_secret),
-            ) as response:
-                status = response.status
-                headers = response.headers
-                raw = await response.read()
-    except TimeoutError:
-        raise NomosTimeoutError("Nomos did not answer the token request in time") from None
-    except aiohttp.ClientError as err:
-        raise NomosConnectionError(
-            f"Could not reach Nomos for a token: {type(err).__name__}"
-        ) from None
-    try:
-        body = json.loads(raw) if raw else None
-    except ValueError:
-        body = None
+    exchange = await send(
+        session,
+        "POST",
+        url or token_url(),
+        limit=TOKEN_TIMEOUT,
+        what="the token request",
+        data={"grant_type": "client_credentials"},
+        auth=aiohttp.BasicAuth(client_id, client_secret),
+    )
+    status = exchange.status
+    body = None if exchange.body is MALFORMED else exchange.body
     if status >= 400:
-        error = error_from_response(status, body, headers)
+        error = error_from_response(status, body, exchange.headers)
         if status in (400, 401, 403):
             raise NomosAuthError(
                 f"Nomos rejected the API credentials (HTTP {status})",

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-import json
 import logging
 from typing import Any, Protocol
 
@@ -14,9 +12,7 @@ import aiohttp
 from .const import API_VERSION, MAX_PAGES, PAGE_LIMIT, api_base_url
 from .errors import (
     NomosAuthError,
-    NomosConnectionError,
     NomosResponseError,
-    NomosTimeoutError,
     error_from_response,
 )
 from .models import (
@@ -28,6 +24,7 @@ from .models import (
     Subscription,
     Usage,
 )
+from .transport import MALFORMED, send
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -97,36 +94,27 @@ class NomosClient:
                 "X-API-Version": API_VERSION,
                 "Accept": "application/json",
             }
-            try:
-                async with asyncio.timeout(self._timeout):
-                    async with self._session.request(
-                        method, url, params=params, json=json_body, headers=headers
-                    ) as response:
-                        status = response.status
-                        response_headers = response.headers
-                        raw = await response.read()
-            except TimeoutError:
-                raise NomosTimeoutError(
-                    f"Nomos did not answer {method} {path} within {self._timeout:.0f} s"
-                ) from None
-            except aiohttp.ClientError as err:
-                raise NomosConnectionError(
-                    f"Could not reach Nomos for {method} {path}: {type(err).__name__}"
-                ) from None
-            try:
-                body = json.loads(raw) if raw else None
-            except ValueError:
-                body = _MALFORMED
+            exchange = await send(
+                self._session,
+                method,
+                url,
+                limit=self._timeout,
+                what=f"{method} {path}",
+                params=params,
+                json=json_body,
+                headers=headers,
+            )
+            status, body = exchange.status, exchange.body
             if status >= 400:
                 error = error_from_response(
-                    status, body if body is not _MALFORMED else None, response_headers
+                    status, body if body is not MALFORMED else None, exchange.headers
                 )
                 if isinstance(error, NomosAuthError) and attempt == 0:
                     _LOGGER.debug("Nomos rejected the access token; refreshing once")
                     await self._tokens.invalidate(token)
                     continue
                 raise error
-            if body is _MALFORMED:
+            if body is MALFORMED:
                 raise NomosResponseError(
                     f"Nomos answered {method} {path} with malformed JSON (HTTP {status})"
                 )
@@ -235,10 +223,3 @@ class NomosClient:
                 "/invoices", {"filter[subscription][eq]": subscription_id}
             )
         ]
-
-
-class _Malformed:
-    """Marker for a body that is not JSON."""
-
-
-_MALFORMED: Any = _Malformed()
