@@ -49,6 +49,11 @@ PERSONAL_CLIENT_ID = "anna-personal-client"
 PERSONAL_CLIENT_SECRET = "anna-personal-secret"
 ANALOG_CLIENT_ID = "david-personal-client"
 ANALOG_CLIENT_SECRET = "david-personal-secret"
+# An organisation's client: its client-credentials token sees every customer.
+ORGANISATION_CLIENT_ID = "energy-coop-client"
+ORGANISATION_CLIENT_SECRET = "energy-coop-secret"
+# The customer id of a token that acts for a whole organisation.
+ALL_CUSTOMERS = "*"
 CODE_LIFETIME = timedelta(minutes=10)
 DOCS = "https://docs.nomos.energy/api-references/errors/"
 # Redirect origins registered for the demo client. Loopback hosts on any port
@@ -67,7 +72,7 @@ class Client:
     secret: str
     name: str
     grants: frozenset[str]
-    customer_id: str | None = None  # personal clients act for one customer
+    customer_id: str | None = None  # personal clients act for one customer (ALL_CUSTOMERS: all)
     scope: str = "read:*"
 
 
@@ -129,6 +134,7 @@ class Fault:
     malformed: bool = False
     drop: bool = False
     body: Any = None
+    html: str | None = None  # a page instead of JSON, as a proxy in between answers
     retry_after: float | None = None
     times: int | None = None
 
@@ -183,8 +189,17 @@ class NomosSimulator:
         self.faults: dict[str, Fault] = {}
         self.requests: Counter[str] = Counter()
         self.request_log: list[tuple[datetime, str]] = []
-        # What reached the token endpoint: grant, whether Basic was used, body keys.
+        # What reached the token endpoint: grant, whether Basic was used, the body.
         self.token_requests: list[dict[str, Any]] = []
+        # How `GET /customers` answers tokens from the sign-in (authorization
+        # code): None lists the customer; 401, 403 or 404 refuse; 0 lists nobody.
+        # Nomos does not document that such tokens may read customers.
+        self.customers_for_oauth: int | None = None
+        # Seconds the token endpoint waits after rotating a refresh token and
+        # before answering (a reload or a shutdown lands in between).
+        self.refresh_answer_delay = 0.0
+        # Set whenever a refresh token has been rotated (tests wait for it).
+        self.refresh_rotated = asyncio.Event()
         # The query string of each request, for tests that need to see ranges.
         self.query_log: list[tuple[str, str]] = []
         # PKCE verifiers presented at the token endpoint (tests check they never leak).
@@ -228,6 +243,13 @@ class NomosSimulator:
                 customer_id=david.id,
                 scope="read:* write:*",
             ),
+            ORGANISATION_CLIENT_ID: Client(
+                ORGANISATION_CLIENT_ID,
+                ORGANISATION_CLIENT_SECRET,
+                "An energy co-operative's API access",
+                frozenset({"client_credentials"}),
+                customer_id=ALL_CUSTOMERS,
+            ),
         }
         self.access_tokens.clear()
         self.refresh_tokens.clear()
@@ -241,6 +263,8 @@ class NomosSimulator:
         self.query_log.clear()
         self.api_versions.clear()
         self._recent.clear()
+        self.customers_for_oauth = None
+        self.refresh_answer_delay = 0.0
         self.clock.set(None)
 
     def customer_by_email(self, email: str) -> Customer | None:
@@ -251,8 +275,12 @@ class NomosSimulator:
         return None
 
     def subscriptions_of(self, customer_id: str) -> list[Subscription]:
-        """Return a customer's subscriptions, newest first."""
-        subs = [sub for sub in self.subscriptions.values() if sub.customer.id == customer_id]
+        """Return a customer's subscriptions (ALL_CUSTOMERS: everyone's), newest first."""
+        subs = [
+            sub
+            for sub in self.subscriptions.values()
+            if customer_id in (sub.customer.id, ALL_CUSTOMERS)
+        ]
         return sorted(subs, key=lambda sub: (sub.created_at, sub.id), reverse=True)
 
     def issue_tokens(
@@ -307,7 +335,9 @@ class NomosSimulator:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve on `host:port` (0 picks a free port) and return the base URL."""
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.1)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, shutdown_timeout=0.1, handler_cancellation=True
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
@@ -395,6 +425,10 @@ class NomosSimulator:
                     headers["Retry-After"] = str(int(fault.retry_after))
                 if fault.body is not None:
                     return web.json_response(fault.body, status=fault.status, headers=headers)
+                if fault.html is not None:
+                    return web.Response(
+                        text=fault.html, status=fault.status, content_type="text/html"
+                    )
                 return self.error(fault.status, _code_for(fault.status), "Injected fault", headers)
             if fault.body is not None:
                 return web.json_response(fault.body)
@@ -610,18 +644,17 @@ class NomosSimulator:
                 "grant_type": body.get("grant_type"),
                 "basic_auth": request.headers.get("Authorization", "").startswith("Basic "),
                 "body_keys": sorted(body),
+                "body": dict(body),
             }
         )
         client = self._client_from_basic(request)
         if client is None:
             return self._token_error(401, "invalid_client", "Client authentication failed")
-        if "client_secret" in body:
+        # As strict as the spec: a client authenticated with Basic sends
+        # neither its id nor its secret in the body.
+        if "client_secret" in body or "client_id" in body:
             return self._token_error(
-                400, "invalid_request", "Send the client secret with HTTP Basic only"
-            )
-        if body.get("client_id", client.client_id) != client.client_id:
-            return self._token_error(
-                400, "invalid_request", "client_id does not match the credentials"
+                400, "invalid_request", "Send the client credentials with HTTP Basic only"
             )
         grant = body.get("grant_type")
         if grant not in client.grants:
@@ -635,9 +668,11 @@ class NomosSimulator:
             if refresh.used or refresh.revoked:
                 return self._token_error(401, "invalid_grant", "Refresh token is no longer valid")
             refresh.used = True
-            return web.json_response(
-                self.issue_tokens(refresh.customer_id, client.client_id, refresh.scope)
-            )
+            tokens = self.issue_tokens(refresh.customer_id, client.client_id, refresh.scope)
+            self.refresh_rotated.set()
+            if self.refresh_answer_delay:
+                await asyncio.sleep(self.refresh_answer_delay)
+            return web.json_response(tokens)
         # client_credentials: personal clients act for their own customer
         if client.customer_id is None:
             return self._token_error(400, "unauthorized_client", "This client has no customer")
@@ -703,6 +738,14 @@ class NomosSimulator:
         token = self._authenticate(request)
         if isinstance(token, web.Response):
             return token
+        if token.customer_id == ALL_CUSTOMERS:
+            return self._paginate(request, [c.to_json() for c in self.customers.values()])
+        if self.clients[token.client_id].customer_id is None:  # a token from the sign-in
+            refusal = self.customers_for_oauth
+            if refusal == 0:
+                return self._paginate(request, [])
+            if refusal is not None:
+                return self.error(refusal, _code_for(refusal), "Not allowed for this token")
         return self._paginate(request, [self.customers[token.customer_id].to_json()])
 
     async def _get_customer(self, request: web.Request) -> web.Response:

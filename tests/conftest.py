@@ -30,6 +30,16 @@ DAVID = "david@example.com"  # an analog meter
 EMMA = "emma@example.com"  # no subscription yet
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep snapshots in tests/snapshots/ on every release line.
+
+    Home Assistant's snapshot extension names that folder; syrupy 6 (the
+    current line) reads it from its own option instead, which older syrupy lacks.
+    """
+    if hasattr(config.option, "snapshot_dirname"):
+        config.option.snapshot_dirname = "snapshots"
+
+
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     """Load the integration from custom_components/.

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncGenerator
 from datetime import UTC, date, datetime, timedelta
 
 import aiohttp
+from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.nomos_energy.nomos_client import (
+    API_URL_ENV,
     API_VERSION,
     DEFAULT_API_URL,
     NomosApiError,
     NomosAuthError,
     NomosClient,
     NomosConnectionError,
+    NomosCredentialsFormatError,
     NomosForbiddenError,
     NomosNotFoundError,
     NomosRateLimitError,
@@ -24,6 +28,9 @@ from custom_components.nomos_energy.nomos_client import (
     StaticTokenProvider,
     api_base_url,
     authorize_url,
+    basic_authorization,
+    clean_client_credentials,
+    request_token,
     token_url,
 )
 from custom_components.nomos_energy.nomos_client.errors import (
@@ -496,3 +503,69 @@ def test_fields_messages() -> None:
     assert fields.opt_obj("a") is not None
     assert fields.has("a")
     assert not fields.has("missing")
+
+
+# Pasted credentials -----------------------------------------------------------
+
+PRINTABLE = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1)
+PASTED_AROUND = st.text(alphabet=" \t\n\u200b\ufeff\u00a0\u2060", max_size=3)
+
+
+@given(client_id=PRINTABLE, secret=PRINTABLE, before=PASTED_AROUND, after=PASTED_AROUND)
+def test_pasted_credentials_are_stripped_or_refused(
+    client_id: str, secret: str, before: str, after: str
+) -> None:
+    """What pasting adds around a value is stripped; a ':' in the id is named."""
+    pasted = (before + client_id + after, before + secret + after)
+    if ":" in client_id:
+        with pytest.raises(NomosCredentialsFormatError) as err:
+            clean_client_credentials(*pasted)
+        assert (err.value.field, err.value.problem) == ("client_id", "colon")
+        return
+    assert clean_client_credentials(*pasted) == (client_id, secret)
+    header = basic_authorization(*pasted)
+    assert base64.b64decode(header.removeprefix("Basic ")).decode() == f"{client_id}:{secret}"
+
+
+@given(
+    value=st.text(min_size=1).filter(
+        lambda text: any(not ("!" <= char <= "~") for char in text.strip("\u200b\ufeff "))
+    )
+)
+def test_invisible_or_foreign_characters_inside_are_refused(value: str) -> None:
+    """A character that is not printable ASCII inside a value never reaches aiohttp."""
+    with pytest.raises(NomosCredentialsFormatError):
+        clean_client_credentials("id", "a" + value + "b")
+
+
+async def test_unsendable_credentials_make_no_request(simulator: NomosSimulator) -> None:
+    """A zero-width space in the secret is refused before anything is sent."""
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(NomosCredentialsFormatError):
+            await request_token(session, "id", "sec\u200bret", {"grant_type": "client_credentials"})
+    assert simulator.token_requests == []
+
+
+@pytest.mark.parametrize(
+    ("url", "honoured"),
+    [
+        ("https://api.sandbox.nomos.energy", True),
+        ("http://127.0.0.1:8765", True),
+        ("http://localhost:8765/", True),
+        ("http://[::1]:8765", True),
+        ("http://api.nomos.energy", False),
+        ("http://192.168.1.20:8765", False),
+        ("ftp://127.0.0.1", False),
+        ("api.nomos.energy", False),
+    ],
+)
+def test_api_url_override_only_for_https_or_loopback(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, url: str, honoured: bool
+) -> None:
+    """A typo in NOMOS_ENERGY_API_URL never sends a secret over plain HTTP to a stranger."""
+    monkeypatch.setenv(API_URL_ENV, url)
+    assert (api_base_url() == url.rstrip("/")) is honoured
+    if not honoured:
+        assert api_base_url() == DEFAULT_API_URL
+        assert token_url() == f"{DEFAULT_API_URL}/oauth/token"
+        assert "Ignoring NOMOS_ENERGY_API_URL" in caplog.text

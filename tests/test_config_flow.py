@@ -15,12 +15,20 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.nomos_energy.const import DOMAIN
 from nomos_simulator import DEMO_CLIENT_ID, NomosSimulator
+from nomos_simulator.server import ORGANISATION_CLIENT_ID, ORGANISATION_CLIENT_SECRET
 
 from .conftest import ANNA, BEN, EMMA, query_of, sign_in_on_nomos
 
 pytestmark = pytest.mark.usefixtures("current_request_with_host", "setup_credentials")
 
 REDIRECT_URI = "https://example.com/auth/external/callback"
+
+
+@pytest.fixture(autouse=True, params=[None, 403], ids=["customers-readable", "customers-forbidden"])
+def customers_for_oauth(request: pytest.FixtureRequest, simulator: NomosSimulator) -> int | None:
+    """Run every flow both ways: Nomos may refuse `GET /customers` to sign-in tokens."""
+    simulator.customers_for_oauth = request.param
+    return request.param
 
 
 async def complete_callback(
@@ -93,11 +101,12 @@ async def test_full_flow_creates_entry(
     assert token["access_token"] in simulator.access_tokens
     assert token["refresh_token"] in simulator.refresh_tokens
     # The code exchange authenticated with HTTP Basic and carried the verifier.
+    # Exactly the documented body; the client authenticates only with Basic.
     exchange = simulator.token_requests[-1]
-    assert exchange["grant_type"] == "authorization_code"
     assert exchange["basic_auth"] is True
-    assert "client_secret" not in exchange["body_keys"]
-    assert "code_verifier" in exchange["body_keys"]
+    assert exchange["body_keys"] == ["code", "code_verifier", "grant_type", "redirect_uri"]
+    assert exchange["body"]["grant_type"] == "authorization_code"
+    assert exchange["body"]["redirect_uri"] == REDIRECT_URI
     await hass.async_block_till_done()
     assert result["result"].state is ConfigEntryState.LOADED
 
@@ -121,7 +130,7 @@ async def test_each_flow_gets_its_own_verifier(
     )
     result = await hass.config_entries.flow.async_configure(second["flow_id"])
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "oauth_failed"
+    assert result["reason"] == "code_rejected"
     assert simulator.token_requests[-1]["grant_type"] == "authorization_code"
     assert not hass.config_entries.async_entries(DOMAIN)
 
@@ -150,10 +159,20 @@ async def test_same_account_twice_aborts(
 
 
 async def test_customer_without_subscription_can_sign_in(
-    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    customers_for_oauth: int | None,
 ) -> None:
-    """A customer whose contract is not set up yet still gets an entry."""
+    """A customer whose contract is not set up yet gets an entry when Nomos names them.
+
+    Without `/customers` and without a subscription nothing identifies the
+    account: the flow says so instead of creating a nameless entry.
+    """
     result = await sign_in_flow(hass, hass_client_no_auth, EMMA)
+    if customers_for_oauth is not None:
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "no_customer"
+        return
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Emma Fischer"
     await hass.async_block_till_done()
@@ -227,6 +246,23 @@ async def test_reconfigure_signs_in_again(
     assert result["reason"] == "wrong_account"
 
 
+@pytest.mark.parametrize("refusal", [401, 403, 404, 0], ids=["401", "403", "404", "empty"])
+async def test_sign_in_without_customers_endpoint(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    simulator: NomosSimulator,
+    refusal: int,
+) -> None:
+    """The subscriptions identify the account when `/customers` refuses or lists nobody."""
+    simulator.customers_for_oauth = refusal
+    result = await sign_in_flow(hass, hass_client_no_auth, BEN)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    ben = simulator.customer_by_email(BEN)
+    assert ben is not None
+    assert result["result"].unique_id == ben.id
+    assert result["title"] == f"{ben.first_name} {ben.last_name}"
+
+
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [({"status": 401}, "invalid_auth"), ({"status": 503}, "cannot_connect")],
@@ -239,7 +275,8 @@ async def test_account_lookup_failure_after_sign_in(
     reason: str,
 ) -> None:
     """Test before configure: a failing account lookup creates no entry."""
-    simulator.inject("GET /customers", **fault)
+    simulator.customers_for_oauth = 403
+    simulator.inject("GET /subscriptions", **fault)
     result = await sign_in_flow(hass, hass_client_no_auth, ANNA)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == reason
@@ -251,13 +288,33 @@ async def test_account_lookup_without_customer(
     hass_client_no_auth: ClientSessionGenerator,
     simulator: NomosSimulator,
 ) -> None:
-    """An empty customer list is reported instead of creating a nameless entry."""
-    simulator.inject(
-        "GET /customers", body={"object": "list", "items": [], "has_more": False, "next_page": None}
-    )
-    result = await sign_in_flow(hass, hass_client_no_auth, ANNA)
+    """Nobody to identify (no customer listed, no subscription) creates no nameless entry."""
+    simulator.customers_for_oauth = 0
+    result = await sign_in_flow(hass, hass_client_no_auth, EMMA)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_customer"
+
+
+async def test_subscriptions_of_several_customers_are_refused(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    simulator: NomosSimulator,
+) -> None:
+    """A token that sees other people's contracts is not tied to whichever comes first."""
+    simulator.customers_for_oauth = 404
+    now = simulator.clock.now()
+    mixed = [
+        simulator.subscriptions_of(customer.id)[0].to_json(now, expanded=False)
+        for customer in simulator.customers.values()
+        if simulator.subscriptions_of(customer.id)
+    ]
+    simulator.inject(
+        "GET /subscriptions",
+        body={"object": "list", "items": mixed, "has_more": False, "next_page": None},
+    )
+    result = await sign_in_flow(hass, hass_client_no_auth, BEN)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "several_customers"
 
 
 async def test_expired_code_is_rejected(
@@ -273,4 +330,23 @@ async def test_expired_code_is_rejected(
     await complete_callback(hass, hass_client_no_auth, redirect)
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "oauth_failed"
+    assert result["reason"] == "code_rejected"
+
+
+async def test_organisation_credentials_are_refused(
+    hass: HomeAssistant, simulator: NomosSimulator
+) -> None:
+    """Personal credentials that see several customers get a clear message."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "personal"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"client_id": ORGANISATION_CLIENT_ID, "client_secret": ORGANISATION_CLIENT_SECRET},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "several_customers"
+    assert not hass.config_entries.async_entries(DOMAIN)

@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 import logging
+from typing import Any
 
-import aiohttp
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nomos_energy.const import DOMAIN
 from custom_components.nomos_energy.price_schedule import BERLIN
-from nomos_simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, NomosSimulator
+from nomos_simulator import NomosSimulator
 
 from .conftest import ANNA
 from .timetravel import berlin, walk
@@ -246,9 +247,29 @@ async def test_empty_truncated_and_reordered_series(
     assert hass.states.get(TOMORROW).state == STATE_ON
 
 
+GRANT_GONE = "grant gone"
+CREDENTIALS_REJECTED = "credentials rejected"
+TRANSIENT = "transient"
+
+
 @pytest.mark.parametrize(
-    ("status", "reauth"),
-    [(400, True), (401, True), (500, False), (503, False), (429, False)],
+    ("fault", "meaning"),
+    [
+        ({"status": 400, "body": {"error": "invalid_grant"}}, GRANT_GONE),
+        (
+            {"status": 401, "body": {"code": "UNAUTHORIZED", "message": "Invalid refresh token"}},
+            GRANT_GONE,
+        ),
+        ({"status": 401, "body": {"error": "invalid_client"}}, CREDENTIALS_REJECTED),
+        ({"status": 403, "html": "<html><h1>403 Forbidden</h1></html>"}, TRANSIENT),
+        ({"status": 404}, TRANSIENT),
+        ({"status": 408}, TRANSIENT),
+        ({"status": 400, "body": {"error": "invalid_request"}}, TRANSIENT),
+        ({"status": 500}, TRANSIENT),
+        ({"status": 503}, TRANSIENT),
+        ({"status": 429}, TRANSIENT),
+    ],
+    ids=lambda value: value if isinstance(value, str) else str(value.get("status")),
 )
 async def test_token_endpoint_failures(
     hass: HomeAssistant,
@@ -256,90 +277,89 @@ async def test_token_endpoint_failures(
     add_entry: AddEntry,
     freezer: FrozenDateTimeFactory,
     at_publication: None,
-    status: int,
-    reauth: bool,
+    issue_registry: ir.IssueRegistry,
+    fault: dict[str, Any],
+    meaning: str,
 ) -> None:
-    """Only a real rejection (400 invalid_grant, 401) leads to reauth; the refresh token stays."""
+    """Reauth only when Nomos says the grant is gone; the cache keeps serving in every case."""
     freezer.move_to(berlin(2026, 11, 29, 14, 0))
     entry = await add_entry(ANNA)
     refresh_token = entry.data["token"]["refresh_token"]
-    body = (
-        {"error": "invalid_grant", "code": "BAD_REQUEST", "message": "invalid_grant"}
-        if status == 400
-        else None
-    )
-    simulator.inject("POST /oauth/token", status=status, body=body)
+    simulator.inject("POST /oauth/token", **fault)
     freezer.move_to(berlin(2026, 11, 29, 15, 30))  # the access token has expired
     await walk(hass, freezer, berlin(2026, 11, 29, 15, 40), timedelta(minutes=5))
-    assert reauth_started(hass) is reauth
+    assert reauth_started(hass) is (meaning == GRANT_GONE)
+    credentials_issue = issue_registry.async_get_issue(
+        DOMAIN, f"application_credentials_rejected_{entry.entry_id}"
+    )
+    assert (credentials_issue is not None) is (meaning == CREDENTIALS_REJECTED)
     assert entry.data["token"]["refresh_token"] == refresh_token
-    if reauth:  # access is gone: entities say so until the user signs in again
-        assert hass.states.get(CURRENT).state == "unavailable"
-    else:
-        assert float(hass.states.get(CURRENT).state) == pytest.approx(
-            expected(simulator, datetime.now(UTC))
-        )
-
-
-async def test_restart_right_after_rotation_uses_the_new_refresh_token(
-    hass: HomeAssistant, simulator: NomosSimulator, add_entry: AddEntry, hass_storage: dict
-) -> None:
-    """The rotated refresh token is what a restart uses; the old one is dead at Nomos."""
-    entry = await add_entry(ANNA)
-    hass.config_entries.async_update_entry(
-        entry, data={**entry.data, "token": {**entry.data["token"], "expires_at": 0}}
+    assert float(hass.states.get(CURRENT).state) == pytest.approx(
+        expected(simulator, datetime.now(UTC))
     )
-    old = entry.data["token"]["refresh_token"]
-    await entry.runtime_data.client.list_subscriptions()  # refreshes and rotates
-    rotated = entry.data["token"]["refresh_token"]
-    assert rotated != old
-    await hass.config_entries.async_reload(entry.entry_id)  # a restart, as far as the entry goes
-    await hass.async_block_till_done(wait_background_tasks=True)
-    hass.config_entries.async_update_entry(
-        entry, data={**entry.data, "token": {**entry.data["token"], "expires_at": 0}}
-    )
-    await entry.runtime_data.client.list_subscriptions()
-    assert entry.state is ConfigEntryState.LOADED
-    assert not reauth_started(hass)
-    async with aiohttp.ClientSession() as session:
-        response = await session.post(
-            f"{simulator.url}/oauth/token",
-            data={"grant_type": "refresh_token", "refresh_token": old},
-            auth=aiohttp.BasicAuth(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
-        )
-        assert response.status == 401
 
 
-async def test_actions_and_updates_at_expiry_share_one_refresh(
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 401, "body": {"code": "UNAUTHORIZED", "message": "Invalid refresh token"}},
+        {"status": 401, "body": {"error": "invalid_client"}},
+    ],
+    ids=["grant", "client"],
+)
+async def test_recovery_without_the_user(
     hass: HomeAssistant,
     simulator: NomosSimulator,
     add_entry: AddEntry,
     freezer: FrozenDateTimeFactory,
+    at_publication: None,
+    issue_registry: ir.IssueRegistry,
+    fault: dict[str, Any],
 ) -> None:
-    """Many action calls and a coordinator update at token expiry: exactly one refresh."""
-    import asyncio  # noqa: PLC0415
-
-    freezer.move_to(berlin(2026, 11, 29, 16, 0))
+    """Two hours of 401s from the token endpoint, then it answers again: all recovers by itself."""
+    freezer.move_to(berlin(2026, 11, 29, 12, 0))
     entry = await add_entry(ANNA)
-    hass.config_entries.async_update_entry(
-        entry, data={**entry.data, "token": {**entry.data["token"], "expires_at": 0}}
+    simulator.inject("POST /oauth/token", **fault)
+    freezer.move_to(berlin(2026, 11, 29, 13, 5))  # the access token has expired
+    await walk(hass, freezer, berlin(2026, 11, 29, 15, 5), timedelta(minutes=5))
+    assert reauth_started(hass) or issue_registry.async_get_issue(
+        DOMAIN, f"application_credentials_rejected_{entry.entry_id}"
     )
-    simulator.token_requests.clear()
-    calls = [
-        hass.services.async_call(
-            DOMAIN,
-            "get_prices",
-            {
-                "start": f"2026-11-{day:02d}T00:00:00+01:00",
-                "end": f"2026-11-{day + 1:02d}T00:00:00+01:00",
-            },
-            blocking=True,
-            return_response=True,
-        )
-        for day in range(1, 8)
-    ]
-    await asyncio.gather(*calls, entry.runtime_data.subscriptions.async_refresh())
-    assert [r["grant_type"] for r in simulator.token_requests] == ["refresh_token"]
+    simulator.clear_faults()
+    await walk(hass, freezer, berlin(2026, 11, 29, 16, 0), timedelta(minutes=5))
+    assert not reauth_started(hass)
+    assert not [issue for issue in issue_registry.issues.values() if issue.domain == DOMAIN]
+    assert hass.states.get(TOMORROW).state == STATE_ON  # tomorrow's prices came in after all
+    for coordinator in (entry.runtime_data.subscriptions, entry.runtime_data.prices):
+        assert coordinator.last_update_success
+        assert coordinator.outage.failures == 0
+
+
+async def test_persistent_outage_is_reported_after_a_day(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    at_publication: None,
+) -> None:
+    """A transient answer that lasts more than a day gets a repair issue naming it."""
+    freezer.move_to(berlin(2026, 11, 29, 12, 0))
+    entry = await add_entry(ANNA)
+    simulator.inject("POST /oauth/token", status=403, html="<html>Forbidden by proxy</html>")
+    issue_id = f"nomos_unreachable_{entry.entry_id}"
+    # The first request that fails is for tomorrow's prices at 14:20.
+    freezer.move_to(berlin(2026, 11, 29, 13, 5))
+    await walk(hass, freezer, berlin(2026, 11, 30, 14, 0), timedelta(minutes=30))
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    await walk(hass, freezer, berlin(2026, 11, 30, 15, 30), timedelta(minutes=30))
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert "HTTP 403" in issue.translation_placeholders["answer"]
+    assert not reauth_started(hass)
+    simulator.clear_faults()
+    await walk(hass, freezer, berlin(2026, 11, 30, 16, 30), timedelta(minutes=10))
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
 @pytest.mark.parametrize("route", ["GET /subscriptions", "POST /oauth/token"])
@@ -354,9 +374,7 @@ async def test_timeouts_are_transient(
     """An API call or a token refresh that does not answer in time: cached data, no reauth."""
     entry = await add_entry(ANNA)
     entry.runtime_data.client._timeout = 0.05
-    monkeypatch.setattr(
-        "custom_components.nomos_energy.application_credentials.TOKEN_REQUEST_TIMEOUT", 0.05
-    )
+    monkeypatch.setattr("custom_components.nomos_energy.nomos_client.auth.TOKEN_TIMEOUT", 0.05)
     if route == "POST /oauth/token":
         hass.config_entries.async_update_entry(
             entry, data={**entry.data, "token": {**entry.data["token"], "expires_at": 0}}

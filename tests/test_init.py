@@ -15,6 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.nomos_energy.const import DOMAIN, SUBSCRIPTIONS_UPDATE_INTERVAL
+from custom_components.nomos_energy.nomos_client import basic_authorization
 from nomos_simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, NomosSimulator
 
 from .conftest import ANNA, EMMA, entry_for
@@ -60,8 +61,9 @@ async def test_expired_token_refreshes_and_rotation_is_stored(
     assert entry.state is ConfigEntryState.LOADED
     refreshes = [r for r in simulator.token_requests if r["grant_type"] == "refresh_token"]
     assert len(refreshes) == 1
+    # Exactly the documented body; the client only in the Basic header.
     assert refreshes[0]["basic_auth"] is True
-    assert "client_secret" not in refreshes[0]["body_keys"]
+    assert refreshes[0]["body_keys"] == ["grant_type", "refresh_token"]
 
     new_token = entry.data["token"]
     assert new_token["access_token"] in simulator.access_tokens
@@ -74,7 +76,7 @@ async def test_expired_token_refreshes_and_rotation_is_stored(
         response = await session.post(
             f"{simulator.url}/oauth/token",
             data={"grant_type": "refresh_token", "refresh_token": old_refresh[0]},
-            auth=aiohttp.BasicAuth(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
+            headers={"Authorization": basic_authorization(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)},
         )
         assert response.status == 401
         assert (await response.json())["code"] == "UNAUTHORIZED"
@@ -93,6 +95,58 @@ async def test_concurrent_calls_at_expiry_refresh_once(
     results = await asyncio.gather(*(client.list_subscriptions() for _ in range(8)))
     assert all(len(subscriptions) == 1 for subscriptions in results)
     assert [r["grant_type"] for r in simulator.token_requests] == ["refresh_token"]
+
+
+async def _start_slow_refresh(
+    hass: HomeAssistant, simulator: NomosSimulator, entry: MockConfigEntry
+) -> asyncio.Task[object]:
+    """Let a refresh reach Nomos, which rotates the token and then answers slowly."""
+    simulator.refresh_answer_delay = 0.3
+    simulator.token_requests.clear()
+    simulator.refresh_rotated.clear()
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, "token": {**entry.data["token"], "expires_at": 0}}
+    )
+    refresh = hass.async_create_task(entry.runtime_data.subscriptions.async_refresh())
+    await simulator.refresh_rotated.wait()  # Nomos has rotated; its answer is on the way
+    return refresh
+
+
+def _assert_rotated_token_stored(simulator: NomosSimulator, entry: MockConfigEntry) -> None:
+    """Exactly one refresh was sent, and the entry holds the refresh token it returned."""
+    assert [r["grant_type"] for r in simulator.token_requests] == ["refresh_token"]
+    stored = simulator.refresh_tokens[entry.data["token"]["refresh_token"]]
+    assert not stored.used
+    assert not stored.revoked
+
+
+async def test_reload_during_refresh_keeps_the_rotated_token(
+    hass: HomeAssistant, simulator: NomosSimulator, add_entry: AddEntry
+) -> None:
+    """A reload (an options change, say) while Nomos rotates the token loses nothing."""
+    entry = await add_entry(ANNA)
+    refresh = await _start_slow_refresh(hass, simulator, entry)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    refresh.cancel()
+    assert entry.state is ConfigEntryState.LOADED
+    _assert_rotated_token_stored(simulator, entry)
+    assert not reauth_flows(hass)
+    assert hass.states.get(STATUS_SENSOR).state == "active"
+
+
+async def test_stop_during_refresh_keeps_the_rotated_token(
+    hass: HomeAssistant, simulator: NomosSimulator, add_entry: AddEntry
+) -> None:
+    """Home Assistant stopping while Nomos rotates the token: the new token is stored."""
+    entry = await add_entry(ANNA)
+    await _start_slow_refresh(hass, simulator, entry)
+    await hass.async_stop()
+    _assert_rotated_token_stored(simulator, entry)
+
+    # What the next start reads is a refresh token Nomos still accepts.
+    assert entry.data["token"]["access_token"] in simulator.access_tokens
+    assert entry.data["token"]["expires_at"] > 0
 
 
 async def test_rejected_access_token_is_refreshed_once(
@@ -118,7 +172,7 @@ async def test_revoked_access_starts_reauth(
     freezer: FrozenDateTimeFactory,
     expire_locally: bool,
 ) -> None:
-    """Revoked access: entities go unavailable and Home Assistant asks to sign in again."""
+    """Revoked access: Home Assistant asks to sign in again; cached data keeps showing."""
     entry = await add_entry(ANNA)
     assert hass.states.get(STATUS_SENSOR).state == "active"
     anna = simulator.customer_by_email(ANNA)
@@ -131,7 +185,7 @@ async def test_revoked_access_starts_reauth(
     freezer.tick(SUBSCRIPTIONS_UPDATE_INTERVAL)
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert hass.states.get(STATUS_SENSOR).state == STATE_UNAVAILABLE
+    assert hass.states.get(STATUS_SENSOR).state == "active"
     assert len(reauth_flows(hass)) == 1
     # The stored refresh token is kept (not wiped) for diagnostics and a later retry.
     assert entry.data["token"]["refresh_token"] == refresh_token

@@ -300,7 +300,11 @@ async def test_24_hour_outage_and_restart(
     await walk(hass, freezer, berlin(2026, 11, 30, 17, 0), timedelta(minutes=5))
     assert state(hass, "binary_sensor.nomos_4x44emkx_prices_for_tomorrow_available") == STATE_ON
     warnings = [
-        r for r in caplog.records if r.levelname == "WARNING" and "prices" in r.getMessage()
+        r
+        for r in caplog.records
+        if r.levelname == "WARNING"
+        and r.name.startswith("custom_components")
+        and "prices" in r.getMessage()
     ]
     assert len(warnings) <= 2  # one at the start, one after the restart
     assert any("reachable again" in r.getMessage() for r in caplog.records if r.levelname == "INFO")

@@ -108,7 +108,7 @@ async def test_replayed_code_is_rejected_cleanly(
     )
     result = await hass.config_entries.flow.async_configure(second["flow_id"])
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "oauth_failed"
+    assert result["reason"] == "code_rejected"
 
 
 async def test_error_messages_and_repairs_hold_no_secret(

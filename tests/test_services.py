@@ -181,7 +181,11 @@ async def test_device_selects_the_subscription(
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, "get_prices")
     assert err.value.translation_key == "choose_subscription"
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, extra.id)})
+    device = next(
+        device
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if (DOMAIN, extra.id) in device.identifiers
+    )
     response = await call(hass, "get_prices", device_id=device.id, config_entry_id=entry.entry_id)
     assert response["subscription_number"] == "G4R4G3BN"
 

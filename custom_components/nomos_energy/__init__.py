@@ -18,7 +18,8 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
 from homeassistant.helpers.event import async_track_utc_time_change
 from homeassistant.helpers.typing import ConfigType
 
-from .api import OAuthTokenProvider
+from .access import AccessMonitor
+from .api import OAuthTokenProvider, forget_refreshes
 from .cache import NomosCache
 from .const import AUTH_PERSONAL, CONF_AUTH_TYPE, DOMAIN
 from .coordinator import (
@@ -45,10 +46,11 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> bool:
     """Set up Nomos Energy from a config entry."""
     tokens = await _async_token_provider(hass, entry)
-    client = NomosClient(async_get_clientsession(hass), tokens)
+    access = AccessMonitor(hass, entry)
+    client = NomosClient(async_get_clientsession(hass), tokens, on_success=access.succeeded)
     cache = NomosCache(hass, entry.entry_id)
     await cache.async_load()
-    subscriptions = SubscriptionCoordinator(hass, entry, client, cache)
+    subscriptions = SubscriptionCoordinator(hass, entry, client, cache, access)
     await subscriptions.async_config_entry_first_refresh()
     prices = PriceCoordinator(hass, entry, client, subscriptions, cache)
     await prices.async_config_entry_first_refresh()
@@ -58,6 +60,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
         client=client,
         tokens=tokens,
         cache=cache,
+        access=access,
         subscriptions=subscriptions,
         prices=prices,
         energy=energy,
@@ -158,3 +161,4 @@ async def async_unload_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> bo
 async def async_remove_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> None:
     """Delete the cached prices and subscriptions of a removed entry."""
     await NomosCache(hass, entry.entry_id).async_remove()
+    forget_refreshes(hass, entry.entry_id)

@@ -40,13 +40,26 @@ from .const import (
     LOGGER,
 )
 from .nomos_client import (
-    Customer,
+    NomosApiError,
     NomosAuthError,
     NomosClient,
+    NomosClientCredentialsError,
+    NomosCredentialsFormatError,
     NomosError,
     StaticTokenProvider,
+    clean_client_credentials,
     request_client_credentials_token,
 )
+
+
+class AccountNotIdentified(Exception):
+    """The sign-in does not lead to exactly one Nomos customer."""
+
+    def __init__(self, reason: str) -> None:
+        """Store the abort reason (`no_customer` or `several_customers`)."""
+        super().__init__(reason)
+        self.reason = reason
+
 
 PERSONAL_SCHEMA = vol.Schema(
     {
@@ -112,26 +125,29 @@ class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                token = await request_client_credentials_token(
-                    async_get_clientsession(self.hass),
-                    user_input[CONF_CLIENT_ID].strip(),
-                    user_input[CONF_CLIENT_SECRET].strip(),
+                client_id, client_secret = clean_client_credentials(
+                    user_input[CONF_CLIENT_ID], user_input[CONF_CLIENT_SECRET]
                 )
-                customer = await self._customer(token["access_token"])
+                token = await request_client_credentials_token(
+                    async_get_clientsession(self.hass), client_id, client_secret
+                )
+                customer = await self._identify(token["access_token"])
+            except NomosCredentialsFormatError as err:
+                errors[err.field] = f"credentials_{err.problem}"
             except NomosAuthError:
                 errors["base"] = "invalid_credentials"
+            except AccountNotIdentified as err:
+                return self.async_abort(reason=err.reason)
             except NomosError as err:
                 LOGGER.warning("Could not check the personal API credentials: %s", err)
                 errors["base"] = "cannot_connect"
             else:
-                if customer is None:
-                    return self.async_abort(reason="no_customer")
                 return await self._finish(
                     customer,
                     {
                         CONF_AUTH_TYPE: AUTH_PERSONAL,
-                        CONF_CLIENT_ID: user_input[CONF_CLIENT_ID].strip(),
-                        CONF_CLIENT_SECRET: user_input[CONF_CLIENT_SECRET].strip(),
+                        CONF_CLIENT_ID: client_id,
+                        CONF_CLIENT_SECRET: client_secret,
                         "token": token,
                     },
                 )
@@ -143,15 +159,40 @@ class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
             errors=errors,
         )
 
-    async def _customer(self, access_token: str) -> Customer | None:
-        """Return the customer the token belongs to (test before configure)."""
-        client = NomosClient(async_get_clientsession(self.hass), StaticTokenProvider(access_token))
-        customers = await client.list_customers()
-        return customers[0] if customers else None
+    async def _identify(self, access_token: str) -> tuple[str, str]:
+        """Return the id and name of the one customer the token acts for.
 
-    async def _finish(self, customer: Customer, data: dict[str, Any]) -> ConfigFlowResult:
+        This is the test before configure.
+
+        `/customers` is not among what Nomos documents an OAuth token may read,
+        so when it refuses or lists nobody, the subscriptions (which carry the
+        customer) decide. Anything but exactly one customer is refused.
+        """
+        client = NomosClient(async_get_clientsession(self.hass), StaticTokenProvider(access_token))
+        try:
+            customers = await client.list_customers()
+        except NomosApiError as err:
+            LOGGER.debug("Nomos does not list customers for this token (%s)", err.status)
+            customers = []
+        if len(customers) > 1:
+            raise AccountNotIdentified("several_customers")
+        if customers:
+            return customers[0].id, customers[0].display_name
+        subscriptions = await client.list_subscriptions()
+        customer_ids = {subscription.customer_id for subscription in subscriptions}
+        if len(customer_ids) > 1:
+            raise AccountNotIdentified("several_customers")
+        if not customer_ids:
+            raise AccountNotIdentified("no_customer")
+        expanded = await client.get_subscription(subscriptions[0].id)
+        if expanded.customer is not None:
+            return expanded.customer.id, expanded.customer.display_name
+        return expanded.customer_id, f"Nomos {expanded.display_number}"
+
+    async def _finish(self, customer: tuple[str, str], data: dict[str, Any]) -> ConfigFlowResult:
         """Create the entry, or update the one being re-authenticated or reconfigured."""
-        await self.async_set_unique_id(customer.id)
+        customer_id, title = customer
+        await self.async_set_unique_id(customer_id)
         if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
             self._abort_if_unique_id_mismatch(reason="wrong_account")
             entry = (
@@ -161,19 +202,35 @@ class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
             )
             return self.async_update_reload_and_abort(entry, data=data)
         self._abort_if_unique_id_configured()
-        return self.async_create_entry(title=customer.display_name, data=data)
+        return self.async_create_entry(title=title, data=data)
+
+    async def async_step_creation(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Exchange the code; say what went wrong instead of "Unknown error"."""
+        try:
+            return await super().async_step_creation(user_input)
+        except NomosCredentialsFormatError as err:
+            return self.async_abort(reason=f"credentials_{err.problem}")
+        except NomosClientCredentialsError:
+            return self.async_abort(reason="oauth_unauthorized")
+        except NomosAuthError:
+            return self.async_abort(reason="code_rejected")
+        except NomosError as err:
+            LOGGER.warning("Nomos did not issue a token: %s", err)
+            return self.async_abort(reason="cannot_connect")
 
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
         """Identify the customer with the new token, then create or update the entry."""
         try:
-            customer = await self._customer(data["token"]["access_token"])
+            customer = await self._identify(data["token"]["access_token"])
+        except AccountNotIdentified as err:
+            return self.async_abort(reason=err.reason)
         except NomosAuthError:
             return self.async_abort(reason="invalid_auth")
         except NomosError as err:
             LOGGER.warning("Could not read the Nomos account after sign-in: %s", err)
             return self.async_abort(reason="cannot_connect")
-        if customer is None:
-            return self.async_abort(reason="no_customer")
         return await self._finish(customer, {**data, CONF_AUTH_TYPE: AUTH_OAUTH})
 
 

@@ -8,11 +8,12 @@ from datetime import date, datetime, timedelta
 import random
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .access import AccessMonitor
 from .api import OAuthTokenProvider
 from .cache import NomosCache
 from .const import (
@@ -55,6 +56,7 @@ class NomosRuntimeData:
     client: NomosClient
     tokens: OAuthTokenProvider | ClientCredentialsTokens
     cache: NomosCache
+    access: AccessMonitor
     subscriptions: SubscriptionCoordinator
     prices: PriceCoordinator
     energy: EnergyCoordinator
@@ -82,8 +84,10 @@ def auth_failed(err: NomosAuthError) -> ConfigEntryAuthFailed:
     return error
 
 
-def update_failed(err: NomosError) -> UpdateFailed:
-    """Return the translated update failure for a client error."""
+def update_failed(err: NomosError) -> UpdateFailed | ConfigEntryAuthFailed:
+    """Return the translated update failure for a client error (reauth when access is gone)."""
+    if isinstance(err, NomosAuthError):
+        return auth_failed(err)
     if isinstance(err, NomosRateLimitError):
         return UpdateFailed(
             translation_domain=DOMAIN, translation_key="rate_limited", retry_after=err.retry_after
@@ -146,13 +150,33 @@ class Outage:
         self.failures, self.retry_at = 0, None
 
 
-class SubscriptionCoordinator(DataUpdateCoordinator[SubscriptionData]):
+class NomosCoordinator[DataT](DataUpdateCoordinator[DataT]):
+    """A coordinator with its own back-off that recovers when the entry's access does."""
+
+    config_entry: NomosConfigEntry
+    outage: Outage
+    access: AccessMonitor
+
+    @callback
+    def recover(self) -> None:
+        """Try again at once when another request of the entry succeeded."""
+        if self.outage.failures:
+            self.outage.retry_at = None
+            self.hass.async_create_task(self.async_request_refresh())
+
+
+class SubscriptionCoordinator(NomosCoordinator[SubscriptionData]):
     """Keep the list of subscriptions and their contract details current."""
 
     config_entry: NomosConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, entry: NomosConfigEntry, client: NomosClient, cache: NomosCache
+        self,
+        hass: HomeAssistant,
+        entry: NomosConfigEntry,
+        client: NomosClient,
+        cache: NomosCache,
+        access: AccessMonitor,
     ) -> None:
         """Create the coordinator."""
         super().__init__(
@@ -165,6 +189,8 @@ class SubscriptionCoordinator(DataUpdateCoordinator[SubscriptionData]):
         self.client = client
         self.cache = cache
         self.outage = Outage("subscriptions", RETRY_BACKOFF_MAX, SUBSCRIPTIONS_RETRY_MAX)
+        self.access = access
+        entry.async_on_unload(access.add_recovery_listener(self.recover))
 
     async def _async_update_data(self) -> SubscriptionData:
         """List subscriptions; retrieve details only for new or changed ones.
@@ -187,15 +213,15 @@ class SubscriptionCoordinator(DataUpdateCoordinator[SubscriptionData]):
                     subscriptions[listed.id] = cached
                 else:
                     subscriptions[listed.id] = await self.client.get_subscription(listed.id)
-        except NomosAuthError as err:
-            raise auth_failed(err) from err
         except NomosError as err:
             async_check_api_version(self.hass, err)
+            now = dt_util.utcnow()
+            self.access.failed(err, now)
             fallback = current.subscriptions if current else self.cache.subscriptions
             if fallback is None:
                 raise update_failed(err) from err
             # Contract data changes rarely: keep showing what is known.
-            self.update_interval = self.outage.failed(err, dt_util.utcnow())
+            self.update_interval = self.outage.failed(err, now)
             return SubscriptionData(dict(fallback))
         self.outage.succeeded()
         async_check_api_version(self.hass, None)
@@ -225,7 +251,7 @@ def schedule_from_series(series: PriceSeries) -> list[PriceInterval]:
     ]
 
 
-class PriceCoordinator(DataUpdateCoordinator[dict[str, PriceSchedule]]):
+class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
     """Prices per active subscription, served from the cache.
 
     Nomos is asked only when data is missing: today's prices (usually known
@@ -253,6 +279,8 @@ class PriceCoordinator(DataUpdateCoordinator[dict[str, PriceSchedule]]):
         )
         self.client = client
         self.subscriptions = subscriptions
+        self.access = subscriptions.access
+        entry.async_on_unload(self.access.add_recovery_listener(self.recover))
         self.cache = cache
         self.publication_offset = installation_offset(entry.entry_id)
         # For each subscription, the date whose prices were last seen arriving.
@@ -289,8 +317,6 @@ class PriceCoordinator(DataUpdateCoordinator[dict[str, PriceSchedule]]):
                     continue
                 try:
                     series = await self.client.get_prices(sub_id, today, tomorrow)
-                except NomosAuthError as err:
-                    raise auth_failed(err) from err
                 except NomosError as err:
                     error = err
                     break
@@ -303,6 +329,8 @@ class PriceCoordinator(DataUpdateCoordinator[dict[str, PriceSchedule]]):
                 if not had_tomorrow and schedules[sub_id].is_day_complete(tomorrow):
                     self.published[sub_id] = tomorrow
             self.outage.record(error, now)
+            if error is not None:
+                self.access.failed(error, now)
             async_check_api_version(self.hass, error)
         if changed:  # the cache file is rewritten only when prices changed
             self.cache.set_prices(schedules)
@@ -362,7 +390,7 @@ class EnergyData:
         )
 
 
-class EnergyCoordinator(DataUpdateCoordinator[dict[str, EnergyData]]):
+class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
     """Once a day: usage into statistics, consumption and cost totals, invoices.
 
     Nomos publishes smart-meter usage of day D from 16:00 on D+1; each
@@ -393,6 +421,8 @@ class EnergyCoordinator(DataUpdateCoordinator[dict[str, EnergyData]]):
         )
         self.client = client
         self.subscriptions = subscriptions
+        self.access = subscriptions.access
+        entry.async_on_unload(self.access.add_recovery_listener(self.recover))
         self.prices = prices
         self.cache = cache
         self.run_offset = installation_offset(entry.entry_id)
@@ -441,11 +471,11 @@ class EnergyCoordinator(DataUpdateCoordinator[dict[str, EnergyData]]):
                     result[subscription.id] = await self.async_update_subscription(
                         subscription, today
                     )
-            except NomosAuthError as err:
-                raise auth_failed(err) from err
             except NomosError as err:
                 error = err
             self.outage.record(error, now)
+            if error is not None:
+                self.access.failed(error, now)
         retry = self.outage.retry_at
         self.update_interval = (retry if retry is not None else self.next_run(now)) - now
         if error is not None and not result:

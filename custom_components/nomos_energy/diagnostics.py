@@ -14,6 +14,7 @@ TO_REDACT = {
     "access_token",
     "refresh_token",
     "id_token",
+    "client_id",
     "client_secret",
     "code_verifier",
     "first_name",

@@ -1,13 +1,21 @@
 """Async, typed client for the Nomos energy API (no Home Assistant imports)."""
 
-from .auth import ClientCredentialsTokens, request_client_credentials_token
+from .auth import (
+    ClientCredentialsTokens,
+    basic_authorization,
+    clean_client_credentials,
+    request_client_credentials_token,
+    request_token,
+)
 from .client import NomosClient, StaticTokenProvider, TokenProvider
 from .const import API_URL_ENV, API_VERSION, DEFAULT_API_URL, api_base_url, authorize_url, token_url
 from .errors import (
     ErrorDetail,
     NomosApiError,
     NomosAuthError,
+    NomosClientCredentialsError,
     NomosConnectionError,
+    NomosCredentialsFormatError,
     NomosError,
     NomosForbiddenError,
     NomosNotFoundError,
@@ -15,6 +23,7 @@ from .errors import (
     NomosResponseError,
     NomosServerError,
     NomosTimeoutError,
+    NomosTokenEndpointError,
 )
 from .models import (
     Address,
@@ -43,7 +52,9 @@ __all__ = [
     "NomosApiError",
     "NomosAuthError",
     "NomosClient",
+    "NomosClientCredentialsError",
     "NomosConnectionError",
+    "NomosCredentialsFormatError",
     "NomosError",
     "NomosForbiddenError",
     "NomosNotFoundError",
@@ -51,6 +62,7 @@ __all__ = [
     "NomosResponseError",
     "NomosServerError",
     "NomosTimeoutError",
+    "NomosTokenEndpointError",
     "PriceItem",
     "PriceSeries",
     "StaticTokenProvider",
@@ -60,6 +72,9 @@ __all__ = [
     "UsageItem",
     "api_base_url",
     "authorize_url",
+    "basic_authorization",
+    "clean_client_credentials",
     "request_client_credentials_token",
+    "request_token",
     "token_url",
 ]

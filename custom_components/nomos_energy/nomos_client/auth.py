@@ -1,18 +1,31 @@
-"""Tokens from personal API credentials (the client-credentials grant)."""
+"""Token requests: one path for every grant, and tokens from personal API credentials.
+
+Nomos documents client authentication as HTTP Basic with
+`base64(client_id:client_secret)` and nothing of the client in the body. Every
+token request of the integration (code exchange, refresh, client credentials)
+goes through `request_token`, so the body, the header and the timeout are the
+same on every Home Assistant version.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import base64
+from collections.abc import Awaitable, Callable, Mapping
 import time
 from typing import Any
+import unicodedata
 
 import aiohttp
 
 from .const import token_url
 from .errors import (
     NomosAuthError,
+    NomosClientCredentialsError,
+    NomosCredentialsFormatError,
+    NomosError,
     NomosResponseError,
+    NomosTokenEndpointError,
     error_from_response,
 )
 from .transport import MALFORMED, send
@@ -22,6 +35,125 @@ RENEW_BEFORE_EXPIRY = 60.0
 TOKEN_TIMEOUT = 30.0
 
 
+def _strip_pasted(value: str) -> str:
+    """Strip what pasting from an e-mail or a PDF adds around a value.
+
+    Whitespace and invisible format characters (zero-width space, BOM, ...).
+    """
+    start, end = 0, len(value)
+    while start < end and (value[start].isspace() or unicodedata.category(value[start]) == "Cf"):
+        start += 1
+    while end > start and (
+        value[end - 1].isspace() or unicodedata.category(value[end - 1]) == "Cf"
+    ):
+        end -= 1
+    return value[start:end]
+
+
+def clean_client_credentials(client_id: str, client_secret: str) -> tuple[str, str]:
+    """Return pasted credentials stripped, or raise NomosCredentialsFormatError.
+
+    HTTP Basic cannot carry a `:` in the client id, and Nomos issues ids and
+    secrets of printable ASCII only: anything else is a pasting accident.
+    """
+    cleaned: dict[str, str] = {}
+    for field, raw in (("client_id", client_id), ("client_secret", client_secret)):
+        value = _strip_pasted(raw)
+        if not value:
+            raise NomosCredentialsFormatError(f"The {field} is empty", field=field, problem="empty")
+        if any(not ("!" <= char <= "~") for char in value):
+            raise NomosCredentialsFormatError(
+                f"The {field} contains a space or a character that is not printable ASCII",
+                field=field,
+                problem="characters",
+            )
+        cleaned[field] = value
+    if ":" in cleaned["client_id"]:
+        raise NomosCredentialsFormatError(
+            "The client_id contains ':'", field="client_id", problem="colon"
+        )
+    return cleaned["client_id"], cleaned["client_secret"]
+
+
+def basic_authorization(client_id: str, client_secret: str) -> str:
+    """Return the `Authorization` header value: Basic base64(client_id:client_secret)."""
+    client_id, client_secret = clean_client_credentials(client_id, client_secret)
+    pair = f"{client_id}:{client_secret}".encode("ascii")
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def token_error(status: int, body: object, headers: Mapping[str, str]) -> NomosError:
+    """Classify a failed token request by what it means for the user.
+
+    - `invalid_grant`, or Nomos's UNAUTHORIZED envelope without an OAuth error
+      ("a failed refresh returns UNAUTHORIZED"): the grant is gone, sign in again;
+    - `invalid_client`: the client id and secret are rejected;
+    - 429 and 5xx: the usual transient errors;
+    - anything else (a proxy's HTML page, 404, 408, other 400s): transient.
+    """
+    oauth_error = body.get("error") if isinstance(body, Mapping) else None
+    parsed = error_from_response(status, body, headers)
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "code": parsed.code,
+        "request_id": parsed.request_id,
+    }
+    if oauth_error == "invalid_client":
+        return NomosClientCredentialsError(
+            f"Nomos rejected the client id and secret (HTTP {status} invalid_client)", **kwargs
+        )
+    if status in (400, 401) and (
+        oauth_error == "invalid_grant" or (oauth_error is None and parsed.code == "UNAUTHORIZED")
+    ):
+        return NomosAuthError(
+            f"Nomos refused the grant (HTTP {status} {oauth_error or parsed.code}): "
+            "the access was revoked or has expired",
+            **kwargs,
+        )
+    if status == 429 or status >= 500:
+        return parsed
+    what = oauth_error if isinstance(oauth_error, str) else parsed.code or "no error code"
+    return NomosTokenEndpointError(
+        f"The Nomos token endpoint answered HTTP {status} ({what})", **kwargs
+    )
+
+
+async def request_token(
+    session: aiohttp.ClientSession,
+    client_id: str,
+    client_secret: str,
+    form: Mapping[str, str],
+    *,
+    url: str | None = None,
+) -> dict[str, Any]:
+    """Post one token request (form-encoded, HTTP Basic) and return the token.
+
+    `form` is the grant's body exactly as Nomos documents it: never the client
+    id or secret. Raises NomosCredentialsFormatError before sending when the
+    credentials cannot be sent, `token_error`'s classes for a refusal, and the
+    transport errors for timeouts and broken connections.
+    """
+    authorization = basic_authorization(client_id, client_secret)
+    exchange = await send(
+        session,
+        "POST",
+        url or token_url(),
+        limit=TOKEN_TIMEOUT,
+        what="the token request",
+        data=dict(form),
+        headers={"Authorization": authorization, "Accept": "application/json"},
+    )
+    body = None if exchange.body is MALFORMED else exchange.body
+    if exchange.status >= 400:
+        raise token_error(exchange.status, body, exchange.headers)
+    if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+        raise NomosResponseError("Invalid token response from Nomos: no access_token")
+    expires_in = body.get("expires_in")
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
+        raise NomosResponseError("Invalid token response from Nomos: no expires_in")
+    return body
+
+
 async def request_client_credentials_token(
     session: aiohttp.ClientSession,
     client_id: str,
@@ -29,39 +161,22 @@ async def request_client_credentials_token(
     *,
     url: str | None = None,
 ) -> dict[str, Any]:
-    """Obtain a token with the client-credentials grant, authenticating with HTTP Basic.
+    """Obtain a token with the client-credentials grant; `expires_at` is added.
 
-    Returns the token response with `expires_at` (epoch seconds) added. A
-    rejection (400/401/403) raises NomosAuthError; 429, 5xx and network
-    problems raise the transient errors.
+    For personal credentials, rejected or unusable credentials are a matter of
+    signing in again (with new credentials): they raise NomosAuthError.
     """
-    exchange = await send(
-        session,
-        "POST",
-        url or token_url(),
-        limit=TOKEN_TIMEOUT,
-        what="the token request",
-        data={"grant_type": "client_credentials"},
-        auth=aiohttp.BasicAuth(client_id, client_secret),
-    )
-    status = exchange.status
-    body = None if exchange.body is MALFORMED else exchange.body
-    if status >= 400:
-        error = error_from_response(status, body, exchange.headers)
-        if status in (400, 401, 403):
-            raise NomosAuthError(
-                f"Nomos rejected the API credentials (HTTP {status})",
-                status=status,
-                code=error.code,
-                request_id=error.request_id,
-            )
-        raise error
-    if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
-        raise NomosResponseError("Invalid token response from Nomos: no access_token")
-    expires_in = body.get("expires_in")
-    if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
-        raise NomosResponseError("Invalid token response from Nomos: no expires_in")
-    return {**body, "expires_at": time.time() + float(expires_in)}
+    try:
+        token = await request_token(
+            session, client_id, client_secret, {"grant_type": "client_credentials"}, url=url
+        )
+    except NomosClientCredentialsError as err:
+        raise NomosAuthError(str(err), status=err.status, code=err.code) from err
+    except NomosTokenEndpointError as err:
+        if err.status in (400, 403):  # e.g. unauthorized_client: this client may not do this
+            raise NomosAuthError(str(err), status=err.status, code=err.code) from err
+        raise
+    return {**token, "expires_at": time.time() + float(token["expires_in"])}
 
 
 class ClientCredentialsTokens:

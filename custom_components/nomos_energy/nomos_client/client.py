@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 import logging
 from typing import Any, Protocol
@@ -66,12 +66,17 @@ class NomosClient:
         *,
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        on_success: Callable[[], None] | None = None,
     ) -> None:
-        """Create a client; `base_url` defaults to `api_base_url()`."""
+        """Create a client; `base_url` defaults to `api_base_url()`.
+
+        `on_success` is called after every request Nomos answered successfully.
+        """
         self._session = session
         self._tokens = tokens
         self._base_url = (base_url or api_base_url()).rstrip("/")
         self._timeout = timeout
+        self._on_success = on_success
 
     async def _request(
         self,
@@ -118,6 +123,8 @@ class NomosClient:
                 raise NomosResponseError(
                     f"Nomos answered {method} {path} with malformed JSON (HTTP {status})"
                 )
+            if self._on_success is not None:
+                self._on_success()
             return body
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -66,7 +66,34 @@ class NomosApiError(NomosError):
 
 
 class NomosAuthError(NomosApiError):
-    """The access token was rejected (401), even after a refresh."""
+    """Access is gone: a 401 even after a refresh, or Nomos refused the grant.
+
+    Only signing in again helps (the refresh token was revoked or expired).
+    """
+
+
+class NomosClientCredentialsError(NomosError):
+    """Nomos rejected the client id and secret themselves (`invalid_client`).
+
+    Signing in again cannot fix this: the credentials must be replaced.
+    """
+
+
+class NomosCredentialsFormatError(NomosClientCredentialsError, ValueError):
+    """Client credentials that cannot be sent at all (checked before any request)."""
+
+    def __init__(self, message: str, *, field: str, problem: str) -> None:
+        """Name the field (`client_id`, `client_secret`) and the problem."""
+        super().__init__(message)
+        self.field = field
+        self.problem = problem
+
+
+class NomosTokenEndpointError(NomosError):
+    """The token endpoint gave an answer that says nothing about the grant.
+
+    A proxy's HTML page, a 404, a 408, an unexpected 400: transient, retried.
+    """
 
 
 class NomosForbiddenError(NomosApiError):
