@@ -215,6 +215,20 @@ class Stack:
             ) as response:
                 response.raise_for_status()
                 self.access_token = (await response.json())["access_token"]
+        await self.confirm_http_settings()
+
+    async def confirm_http_settings(self) -> None:
+        """Confirm the `http:` settings, as an admin does after checking they work.
+
+        From Home Assistant 2026.11 on, `http:` settings from YAML are only a
+        trial: unconfirmed, Home Assistant restarts on its default port after
+        five minutes. Older releases do not know the command and need nothing.
+        """
+        try:
+            await self.websocket({"type": "http/config/promote"})
+        except RuntimeError as err:
+            if "unknown_command" not in str(err):
+                raise
 
     async def websocket(self, message: dict[str, Any]) -> Any:
         """Send one websocket command with the demo user's token; return its result."""
@@ -230,7 +244,11 @@ class Stack:
                     reply = await ws.receive_json()
                     if reply.get("id") == 1 and reply.get("type") == "result":
                         if not reply.get("success"):
-                            raise RuntimeError(f"{message['type']} failed: {reply.get('error')}")
+                            error = reply.get("error") or {}
+                            raise RuntimeError(
+                                f"{message['type']} failed: {error.get('code')}: "
+                                f"{error.get('message')}"
+                            )
                         return reply.get("result")
 
     async def add_application_credentials(self) -> None:

@@ -9,11 +9,13 @@ from typing import Any
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
+from homeassistant import config_entries
 from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -151,3 +153,20 @@ async def sign_in_on_nomos(authorize_url: str, email: str, *, approve: bool = Tr
 def query_of(url: str) -> dict[str, str]:
     """Return the query parameters of a URL (single values)."""
     return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+async def personal_flow(
+    hass: HomeAssistant, client_id: str, secret: str
+) -> config_entries.ConfigFlowResult:
+    """Add the integration with personal API credentials; return the form's answer."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "personal"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "personal"
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"client_id": client_id, "client_secret": secret}
+    )

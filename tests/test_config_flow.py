@@ -17,7 +17,7 @@ from custom_components.nomos_energy.const import DOMAIN
 from nomos_simulator import DEMO_CLIENT_ID, NomosSimulator
 from nomos_simulator.server import ORGANISATION_CLIENT_ID, ORGANISATION_CLIENT_SECRET
 
-from .conftest import ANNA, BEN, EMMA, query_of, sign_in_on_nomos
+from .conftest import ANNA, BEN, EMMA, personal_flow, query_of, sign_in_on_nomos
 
 pytestmark = pytest.mark.usefixtures("current_request_with_host", "setup_credentials")
 
@@ -337,16 +337,45 @@ async def test_organisation_credentials_are_refused(
     hass: HomeAssistant, simulator: NomosSimulator
 ) -> None:
     """Personal credentials that see several customers get a clear message."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "personal"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {"client_id": ORGANISATION_CLIENT_ID, "client_secret": ORGANISATION_CLIENT_SECRET},
-    )
+    result = await personal_flow(hass, ORGANISATION_CLIENT_ID, ORGANISATION_CLIENT_SECRET)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "several_customers"
     assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_rejected_application_credentials_are_named(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, simulator: NomosSimulator
+) -> None:
+    """Nomos refusing the client id and secret says so, not "Unknown error"."""
+    simulator.clients[DEMO_CLIENT_ID].secret = "rotated-by-nomos"
+    result = await sign_in_flow(hass, hass_client_no_auth, ANNA)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "oauth_unauthorized"
+
+
+async def test_unsendable_application_credentials_are_named(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, simulator: NomosSimulator
+) -> None:
+    """A client id that HTTP Basic cannot carry is named before anything is sent."""
+    result = await start_oauth_flow(hass)
+    redirect = await sign_in_on_nomos(result["url"], ANNA)
+    hass.config_entries.flow._progress[result["flow_id"]].flow_impl.client_id = "nomos:demo"
+    simulator.token_requests.clear()
+    await complete_callback(hass, hass_client_no_auth, redirect)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "credentials_colon"
+    assert simulator.token_requests == []
+
+
+async def test_token_endpoint_outage_during_sign_in(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, simulator: NomosSimulator
+) -> None:
+    """Nomos down at the moment of the code exchange: a clear message to try again."""
+    result = await start_oauth_flow(hass)
+    redirect = await sign_in_on_nomos(result["url"], ANNA)
+    simulator.inject("POST /oauth/token", status=503)
+    await complete_callback(hass, hass_client_no_auth, redirect)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"

@@ -13,9 +13,14 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
 from custom_components.nomos_energy.diagnostics import async_get_config_entry_diagnostics
-from nomos_simulator import DEMO_CLIENT_SECRET
+from nomos_simulator import (
+    DEMO_CLIENT_SECRET,
+    PERSONAL_CLIENT_ID,
+    PERSONAL_CLIENT_SECRET,
+    NomosSimulator,
+)
 
-from .conftest import BEN
+from .conftest import BEN, personal_flow
 
 AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 
@@ -49,3 +54,16 @@ async def test_diagnostics_are_redacted(
         assert secret not in text
     # The offset derives from the random entry id; everything else is deterministic.
     assert diagnostics == snapshot(exclude=props("publication_offset", "next_check_in"))
+
+
+async def test_personal_credentials_are_redacted(
+    hass: HomeAssistant, simulator: NomosSimulator
+) -> None:
+    """Personal API credentials identify the customer: neither id nor secret leaves."""
+    result = await personal_flow(hass, PERSONAL_CLIENT_ID, PERSONAL_CLIENT_SECRET)
+    await hass.async_block_till_done()
+    entry = result["result"]
+    text = json.dumps(await async_get_config_entry_diagnostics(hass, entry), cls=JSONEncoder)
+    assert PERSONAL_CLIENT_ID not in text
+    assert PERSONAL_CLIENT_SECRET not in text
+    assert entry.data["token"]["access_token"] not in text

@@ -24,25 +24,9 @@ from nomos_simulator import (
     NomosSimulator,
 )
 
-from .conftest import ANNA
+from .conftest import ANNA, personal_flow
 
 AddEntry = Callable[..., Awaitable[MockConfigEntry]]
-
-
-async def personal_flow(
-    hass: HomeAssistant, client_id: str, secret: str
-) -> config_entries.ConfigFlowResult:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "personal"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "personal"
-    return await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"client_id": client_id, "client_secret": secret}
-    )
 
 
 @pytest.fixture
@@ -201,3 +185,62 @@ async def test_oauth_token_may_not_write(
             DOMAIN, "submit_meter_reading", {"value": 12100}, blocking=True
         )
     assert err.value.translation_key == "meter_reading_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("client_id", "secret", "errors"),
+    [
+        ("anna:personal", PERSONAL_CLIENT_SECRET, {"client_id": "credentials_colon"}),
+        (
+            PERSONAL_CLIENT_ID,
+            "anna-\u200bpersonal-secret",
+            {"client_secret": "credentials_characters"},
+        ),
+        ("\u200b ", PERSONAL_CLIENT_SECRET, {"client_id": "credentials_empty"}),
+    ],
+    ids=["colon", "zero-width-space", "empty"],
+)
+async def test_pasted_credentials_get_a_named_error(
+    hass: HomeAssistant, simulator: NomosSimulator, client_id: str, secret: str, errors: dict
+) -> None:
+    """A pasting accident is named on its field, nothing is sent, and the form recovers."""
+    result = await personal_flow(hass, client_id, secret)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert simulator.token_requests == []
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        # What an e-mail adds around the values is stripped.
+        {
+            "client_id": f"\u200b{PERSONAL_CLIENT_ID} ",
+            "client_secret": f" {PERSONAL_CLIENT_SECRET}\n",
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["client_id"] == PERSONAL_CLIENT_ID
+    assert result["data"]["client_secret"] == PERSONAL_CLIENT_SECRET
+
+
+async def test_stored_unsendable_personal_credentials_ask_to_sign_in_again(
+    hass: HomeAssistant, simulator: NomosSimulator
+) -> None:
+    """Credentials stored with a pasted character (by an older release) lead to reauth."""
+    anna = simulator.customer_by_email(ANNA)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=anna.id,
+        data={
+            "auth_type": "personal",
+            "client_id": PERSONAL_CLIENT_ID,
+            "client_secret": "anna-\u200bpersonal-secret",
+        },
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert simulator.token_requests == []
+    assert [
+        flow
+        for flow in hass.config_entries.flow.async_progress()
+        if flow["context"]["source"] == "reauth"
+    ]

@@ -18,6 +18,7 @@ import aiohttp
 from openapi_schema_validator import OAS30Validator
 import pytest
 
+from custom_components.nomos_energy.nomos_client import basic_authorization
 from nomos_simulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -29,9 +30,9 @@ from nomos_simulator.data import quarters_of_day
 
 from .conftest import ANNA, BEN, CLARA, DAVID, EMMA, query_of, sign_in_on_nomos
 
-SPEC_PATH = Path(__file__).parents[2] / "shared/nomos/openapi/openapi.2026-05-27.curie.json"
+SPEC_PATH = Path(__file__).parent / "fixtures" / "openapi.2026-05-27.curie.json"
 REDIRECT = "https://example.com/auth/external/callback"
-BASIC = aiohttp.BasicAuth(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+BASIC = {"Authorization": basic_authorization(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)}
 
 
 @pytest.fixture
@@ -68,12 +69,12 @@ async def exchange(
     http: aiohttp.ClientSession,
     code: str,
     verifier: str | None = None,
-    auth: aiohttp.BasicAuth | None = BASIC,
+    auth: dict[str, str] | None = BASIC,
 ) -> aiohttp.ClientResponse:
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
     if verifier is not None:
         data["code_verifier"] = verifier
-    return await http.post("/oauth/token", data=data, auth=auth)
+    return await http.post("/oauth/token", data=data, headers=auth)
 
 
 # Hosted pages --------------------------------------------------------------------
@@ -193,7 +194,9 @@ async def test_client_authentication(
     code = await get_code(simulator)
     assert (await exchange(http, code, auth=None)).status == 401
     assert (
-        await exchange(http, code, auth=aiohttp.BasicAuth(DEMO_CLIENT_ID, "wrong"))
+        await exchange(
+            http, code, auth={"Authorization": basic_authorization(DEMO_CLIENT_ID, "wrong")}
+        )
     ).status == 401
     response = await http.post(
         "/oauth/token",
@@ -202,21 +205,29 @@ async def test_client_authentication(
             "code": code,
             "client_secret": DEMO_CLIENT_SECRET,
         },
-        auth=BASIC,
+        headers=BASIC,
     )
     assert response.status == 400
     response = await http.post(
         "/oauth/token",
         data={"grant_type": "authorization_code", "code": code, "client_id": "other"},
-        auth=BASIC,
+        headers=BASIC,
+    )
+    assert response.status == 400
+    # As strict as the spec: not even the matching client id next to Basic.
+    response = await http.post(
+        "/oauth/token",
+        data={"grant_type": "authorization_code", "code": code, "client_id": DEMO_CLIENT_ID},
+        headers=BASIC,
+    )
+    assert response.status == 400
+    assert (await response.json())["error"] == "invalid_request"
+    response = await http.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers=BASIC
     )
     assert response.status == 400
     response = await http.post(
-        "/oauth/token", data={"grant_type": "client_credentials"}, auth=BASIC
-    )
-    assert response.status == 400
-    response = await http.post(
-        "/oauth/token", data="{broken", headers={"Content-Type": "application/json"}, auth=BASIC
+        "/oauth/token", data="{broken", headers={"Content-Type": "application/json", **BASIC}
     )
     assert response.status == 400
     response = await http.post(
@@ -237,7 +248,7 @@ async def test_redirect_uri_must_match(
             "code": code,
             "redirect_uri": "https://example.com/other",
         },
-        auth=BASIC,
+        headers=BASIC,
     )
     assert response.status == 400
 
@@ -247,15 +258,15 @@ async def test_refresh_rotation(simulator: NomosSimulator, http: aiohttp.ClientS
     anna = simulator.customer_by_email(ANNA)
     first = simulator.issue_tokens(anna.id)
     data = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
-    response = await http.post("/oauth/token", json=data, auth=BASIC)  # JSON bodies work too
+    response = await http.post("/oauth/token", json=data, headers=BASIC)  # JSON bodies work too
     assert response.status == 200
     second = await response.json()
     assert second["refresh_token"] != first["refresh_token"]
-    reuse = await http.post("/oauth/token", data=data, auth=BASIC)
+    reuse = await http.post("/oauth/token", data=data, headers=BASIC)
     assert reuse.status == 401
     assert (await reuse.json())["code"] == "UNAUTHORIZED"
     unknown = await http.post(
-        "/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "x"}, auth=BASIC
+        "/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "x"}, headers=BASIC
     )
     assert unknown.status == 401
 
@@ -267,7 +278,7 @@ async def test_client_credentials_for_personal_clients(
     response = await http.post(
         "/oauth/token",
         data={"grant_type": "client_credentials"},
-        auth=aiohttp.BasicAuth(PERSONAL_CLIENT_ID, PERSONAL_CLIENT_SECRET),
+        headers={"Authorization": basic_authorization(PERSONAL_CLIENT_ID, PERSONAL_CLIENT_SECRET)},
     )
     assert response.status == 200
     token = await response.json()
@@ -570,7 +581,7 @@ async def test_responses_conform_to_curie_spec(
         "/oauth/token",
         "/oauth/token",
         data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
-        auth=BASIC,
+        headers=BASIC,
     )
     assert len(checked) > 50
     well_known = await (await http.get("/.well-known/oauth-authorization-server")).json()
