@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import signal
 
-from .server import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, NomosSimulator
+from . import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, NomosSimulator
 
 
 async def _serve(host: str, port: int, token_lifetime: int) -> None:

@@ -19,11 +19,15 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.nomos_energy.const import DOMAIN
-from custom_components.nomos_energy.coordinator import EnergyCoordinator, EnergyData
+from custom_components.nomos_energy.energy_coordinator import EnergyCoordinator, EnergyData
 from nomos_simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, NomosSimulator
 from nomos_simulator.signin import sign_in
+
+# The `add_entry` fixture: add and set up an entry for a seeded customer.
+AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 
 ANNA = "anna@example.com"  # one active smart-meter subscription
 BEN = "ben@example.com"  # one active and one ended subscription
@@ -130,9 +134,7 @@ def entry_for(simulator: NomosSimulator, email: str, **token_overrides: Any) -> 
 
 
 @pytest.fixture
-def add_entry(
-    hass: HomeAssistant, simulator: NomosSimulator, setup_credentials: None
-) -> Callable[..., Awaitable[MockConfigEntry]]:
+def add_entry(hass: HomeAssistant, simulator: NomosSimulator, setup_credentials: None) -> AddEntry:
     """Return a helper that adds and sets up an entry for a seeded customer."""
 
     async def _add(email: str = ANNA, **token_overrides: Any) -> MockConfigEntry:
@@ -170,3 +172,46 @@ async def personal_flow(
     return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"client_id": client_id, "client_secret": secret}
     )
+
+
+# The OAuth flow as a person goes through it ------------------------------------
+
+REDIRECT_URI = "https://example.com/auth/external/callback"
+
+
+async def complete_callback(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, redirect: str
+) -> None:
+    """Deliver Nomos's redirect to Home Assistant's real OAuth callback view."""
+    assert redirect.startswith(REDIRECT_URI)
+    client = await hass_client_no_auth()
+    response = await client.get(urlsplit(redirect).path + "?" + urlsplit(redirect).query)
+    assert response.status == 200
+    await hass.async_block_till_done()
+
+
+async def start_oauth_flow(hass: HomeAssistant) -> config_entries.ConfigFlowResult:
+    """Add the integration and choose the recommended sign-in from the menu."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["pick_implementation", "personal"]
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "pick_implementation"}
+    )
+
+
+async def sign_in_flow(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    email: str,
+    *,
+    approve: bool = True,
+) -> config_entries.ConfigFlowResult:
+    """Start a user flow and sign in on the simulator; return the final result."""
+    result = await start_oauth_flow(hass)
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    redirect = await sign_in_on_nomos(result["url"], email, approve=approve)
+    await complete_callback(hass, hass_client_no_auth, redirect)
+    return await hass.config_entries.flow.async_configure(result["flow_id"])

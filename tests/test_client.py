@@ -37,7 +37,7 @@ from custom_components.nomos_energy.nomos_client.errors import (
     error_from_response,
     retry_after_seconds,
 )
-from custom_components.nomos_energy.nomos_client.models import Fields, PriceSeries
+from custom_components.nomos_energy.nomos_client.models import Fields, PriceSeries, Subscription
 from nomos_simulator import NomosSimulator
 
 from .conftest import ANNA, BEN, DAVID, EMMA
@@ -569,3 +569,39 @@ def test_api_url_override_only_for_https_or_loopback(
         assert api_base_url() == DEFAULT_API_URL
         assert token_url() == f"{DEFAULT_API_URL}/oauth/token"
         assert "Ignoring NOMOS_ENERGY_API_URL" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("status", "meter", "kind", "expected"),
+    [
+        ("active", "smart", "consumption", {"is_active", "has_smart_meter"}),
+        ("pending", None, "consumption", {"is_pending", "has_smart_meter"}),
+        ("ended", "analog", "consumption", {"is_ended", "is_analog"}),
+        ("active", "smart", "feed_in", {"is_active", "has_smart_meter", "is_feed_in"}),
+    ],
+)
+def test_subscription_predicates(
+    status: str, meter: str | None, kind: str, expected: set[str]
+) -> None:
+    """The predicates say what the status, meter and contract type mean."""
+    fields = {
+        "id": "sub_1",
+        "number": "N1",
+        "status": status,
+        "plan": "pln_1",
+        "customer": "cus_1",
+        "type": kind,
+        "created_at": "2026-01-01T00:00:00Z",
+    }
+    if meter:
+        fields["meter"] = {"id": "mtr_1", "number": "1", "type": meter}
+    subscription = Subscription.from_fields(Fields(fields))
+    predicates = (
+        "is_active",
+        "is_pending",
+        "is_ended",
+        "is_analog",
+        "is_feed_in",
+        "has_smart_meter",
+    )
+    assert {name for name in predicates if getattr(subscription, name)} == expected

@@ -3,25 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from homeassistant import config_entries
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.nomos_energy.const import DOMAIN
-from nomos_simulator import DEMO_CLIENT_ID, NomosSimulator
-from nomos_simulator.server import ORGANISATION_CLIENT_ID, ORGANISATION_CLIENT_SECRET
+from nomos_simulator import (
+    DEMO_CLIENT_ID,
+    ORGANISATION_CLIENT_ID,
+    ORGANISATION_CLIENT_SECRET,
+    NomosSimulator,
+)
 
-from .conftest import ANNA, BEN, EMMA, personal_flow, query_of, sign_in_on_nomos
+from .conftest import (
+    ANNA,
+    BEN,
+    EMMA,
+    REDIRECT_URI,
+    AddEntry,
+    complete_callback,
+    personal_flow,
+    query_of,
+    sign_in_flow,
+    sign_in_on_nomos,
+    start_oauth_flow,
+)
+from .timetravel import berlin
 
 pytestmark = pytest.mark.usefixtures("current_request_with_host", "setup_credentials")
-
-REDIRECT_URI = "https://example.com/auth/external/callback"
 
 
 @pytest.fixture(autouse=True, params=[None, 403], ids=["customers-readable", "customers-forbidden"])
@@ -29,44 +46,6 @@ def customers_for_oauth(request: pytest.FixtureRequest, simulator: NomosSimulato
     """Run every flow both ways: Nomos may refuse `GET /customers` to sign-in tokens."""
     simulator.customers_for_oauth = request.param
     return request.param
-
-
-async def complete_callback(
-    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, redirect: str
-) -> None:
-    """Deliver Nomos's redirect to Home Assistant's real OAuth callback view."""
-    assert redirect.startswith(REDIRECT_URI)
-    client = await hass_client_no_auth()
-    response = await client.get(urlsplit(redirect).path + "?" + urlsplit(redirect).query)
-    assert response.status == 200
-    await hass.async_block_till_done()
-
-
-async def start_oauth_flow(hass: HomeAssistant) -> config_entries.ConfigFlowResult:
-    """Add the integration and choose the recommended sign-in from the menu."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["pick_implementation", "personal"]
-    return await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "pick_implementation"}
-    )
-
-
-async def sign_in_flow(
-    hass: HomeAssistant,
-    hass_client_no_auth: ClientSessionGenerator,
-    email: str,
-    *,
-    approve: bool = True,
-) -> config_entries.ConfigFlowResult:
-    """Start a user flow and sign in on the simulator; return the final result."""
-    result = await start_oauth_flow(hass)
-    assert result["type"] is FlowResultType.EXTERNAL_STEP
-    redirect = await sign_in_on_nomos(result["url"], email, approve=approve)
-    await complete_callback(hass, hass_client_no_auth, redirect)
-    return await hass.config_entries.flow.async_configure(result["flow_id"])
 
 
 async def test_full_flow_creates_entry(
@@ -379,3 +358,55 @@ async def test_token_endpoint_outage_during_sign_in(
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"
+
+
+async def test_options_thresholds_and_ct_sensor(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Options are validated, applied by a reload, and the cached prices stay."""
+    freezer.move_to(berlin(2026, 11, 29, 10, 0))
+    entry = await add_entry(ANNA)
+    assert hass.states.get("sensor.nomos_4x44emkx_current_price_ct_kwh") is not None
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "create_ct_sensors": False,
+            "very_cheap_below": 50,
+            "cheap_below": 40,
+            "normal_below": 60,
+            "expensive_below": 80,
+        },
+    )
+    assert result["errors"] == {"base": "thresholds_order"}
+    simulator.requests.clear()
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "create_ct_sensors": False,
+            "very_cheap_below": 90,
+            "cheap_below": 95,
+            "normal_below": 97,
+            "expensive_below": 99,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.options["level_thresholds"] == [90, 95, 97, 99]
+    assert hass.states.get("sensor.nomos_4x44emkx_current_price_ct_kwh") is None
+    assert er.async_get(hass).async_get("sensor.nomos_4x44emkx_current_price_ct_kwh") is None
+    # With "very cheap" up to the 90th percentile most of the day is very cheap.
+    level = hass.states.get("sensor.nomos_4x44emkx_price_level").state
+    assert level in {"very_cheap", "cheap", "normal", "expensive", "very_expensive"}
+    schedule = entry.runtime_data.prices.data[next(iter(entry.runtime_data.prices.data))]
+    assert level == schedule.level(datetime.now(UTC), (0.9, 0.95, 0.97, 0.99))
+    # The reload served prices from the cache: no price request.
+    assert simulator.count("GET /subscriptions/{id}/prices") == 0
+    assert hass.states.get("sensor.nomos_4x44emkx_current_price").state not in (
+        "unknown",
+        "unavailable",
+    )

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 import json
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.json import JSONEncoder
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
@@ -20,9 +18,7 @@ from nomos_simulator import (
     NomosSimulator,
 )
 
-from .conftest import BEN, personal_flow
-
-AddEntry = Callable[..., Awaitable[MockConfigEntry]]
+from .conftest import BEN, AddEntry, personal_flow
 
 
 async def test_diagnostics_are_redacted(

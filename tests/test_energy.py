@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 import itertools
 from typing import Any
@@ -18,7 +17,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.recorder import get_instance
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -29,11 +27,10 @@ from custom_components.nomos_energy.price_schedule import BERLIN, day_start, loc
 from nomos_simulator import NomosSimulator
 from nomos_simulator.data import Subscription
 
-from .conftest import ANNA, DAVID
+from .conftest import ANNA, DAVID, AddEntry
 from .timetravel import berlin, walk
 
 pytestmark = pytest.mark.energy_import
-AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 CONSUMPTION = "nomos_energy:4x44emkx_consumption"
 COST = "nomos_energy:4x44emkx_cost"
 

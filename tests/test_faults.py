@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 import logging
 from typing import Any
@@ -13,16 +12,14 @@ from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nomos_energy.const import DOMAIN
 from custom_components.nomos_energy.price_schedule import BERLIN
 from nomos_simulator import NomosSimulator
 
-from .conftest import ANNA
+from .conftest import ANNA, AddEntry
 from .timetravel import berlin, walk
 
-AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 PRICES = "GET /subscriptions/{id}/prices"
 CURRENT = "sensor.nomos_4x44emkx_current_price"
 TOMORROW = "binary_sensor.nomos_4x44emkx_prices_for_tomorrow_available"

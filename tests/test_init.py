@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import aiohttp
@@ -18,9 +17,8 @@ from custom_components.nomos_energy.const import DOMAIN, SUBSCRIPTIONS_UPDATE_IN
 from custom_components.nomos_energy.nomos_client import basic_authorization
 from nomos_simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, NomosSimulator
 
-from .conftest import ANNA, EMMA, entry_for
+from .conftest import ANNA, EMMA, AddEntry, entry_for
 
-AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 STATUS_SENSOR = "sensor.nomos_4x44emkx_contract_status"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 import time
 
@@ -24,9 +23,7 @@ from nomos_simulator import (
     NomosSimulator,
 )
 
-from .conftest import ANNA, personal_flow
-
-AddEntry = Callable[..., Awaitable[MockConfigEntry]]
+from .conftest import ANNA, AddEntry, personal_flow
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
@@ -10,16 +9,14 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nomos_energy.price_schedule import BERLIN, day_bounds
 from nomos_simulator import NomosSimulator
 from nomos_simulator.data import Subscription
 
-from .conftest import ANNA
+from .conftest import ANNA, AddEntry
 from .timetravel import QUARTER, berlin, travel, walk
 
-AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 PRICES = "GET /subscriptions/{id}/prices"
 CURRENT = "sensor.nomos_4x44emkx_current_price"
 

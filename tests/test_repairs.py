@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.nomos_energy.const import DOMAIN
 from nomos_simulator import NomosSimulator
 
-from .conftest import ANNA, BEN, CLARA
+from .conftest import ANNA, BEN, CLARA, AddEntry
 from .timetravel import berlin, walk
 
-AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 PRICES = "GET /subscriptions/{id}/prices"
 
 
@@ -173,55 +169,3 @@ async def test_only_inactive_devices_can_be_deleted(
     }
     assert not await async_remove_config_entry_device(hass, entry, devices["Nomos B3NFL4T7"])
     assert await async_remove_config_entry_device(hass, entry, devices["Nomos B3N0LD22"])
-
-
-async def test_options_thresholds_and_ct_sensor(
-    hass: HomeAssistant,
-    simulator: NomosSimulator,
-    add_entry: AddEntry,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """Options are validated, applied by a reload, and the cached prices stay."""
-    freezer.move_to(berlin(2026, 11, 29, 10, 0))
-    entry = await add_entry(ANNA)
-    assert hass.states.get("sensor.nomos_4x44emkx_current_price_ct_kwh") is not None
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["type"] is FlowResultType.FORM
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            "create_ct_sensors": False,
-            "very_cheap_below": 50,
-            "cheap_below": 40,
-            "normal_below": 60,
-            "expensive_below": 80,
-        },
-    )
-    assert result["errors"] == {"base": "thresholds_order"}
-    simulator.requests.clear()
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            "create_ct_sensors": False,
-            "very_cheap_below": 90,
-            "cheap_below": 95,
-            "normal_below": 97,
-            "expensive_below": 99,
-        },
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert entry.options["level_thresholds"] == [90, 95, 97, 99]
-    assert hass.states.get("sensor.nomos_4x44emkx_current_price_ct_kwh") is None
-    assert er.async_get(hass).async_get("sensor.nomos_4x44emkx_current_price_ct_kwh") is None
-    # With "very cheap" up to the 90th percentile most of the day is very cheap.
-    level = hass.states.get("sensor.nomos_4x44emkx_price_level").state
-    assert level in {"very_cheap", "cheap", "normal", "expensive", "very_expensive"}
-    schedule = entry.runtime_data.prices.data[next(iter(entry.runtime_data.prices.data))]
-    assert level == schedule.level(datetime.now(UTC), (0.9, 0.95, 0.97, 0.99))
-    # The reload served prices from the cache: no price request.
-    assert simulator.count(PRICES) == 0
-    assert hass.states.get("sensor.nomos_4x44emkx_current_price").state not in (
-        "unknown",
-        "unavailable",
-    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 import logging
 
 from homeassistant import config_entries
@@ -10,7 +9,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.nomos_energy.const import DOMAIN
@@ -21,10 +19,16 @@ from nomos_simulator import (
     NomosSimulator,
 )
 
-from .conftest import ANNA, BEN, query_of, sign_in_on_nomos
-from .test_config_flow import complete_callback, sign_in_flow, start_oauth_flow
-
-AddEntry = Callable[..., Awaitable[MockConfigEntry]]
+from .conftest import (
+    ANNA,
+    BEN,
+    AddEntry,
+    complete_callback,
+    query_of,
+    sign_in_flow,
+    sign_in_on_nomos,
+    start_oauth_flow,
+)
 
 
 def secrets_of(simulator: NomosSimulator) -> list[str]:

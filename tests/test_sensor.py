@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from nomos_simulator import NomosSimulator
 from nomos_simulator.data import Subscription
 
-from .conftest import ANNA, BEN, CLARA, DAVID
-
-AddEntry = Callable[..., Awaitable[MockConfigEntry]]
+from .conftest import ANNA, BEN, CLARA, DAVID, AddEntry
 
 
 async def test_device_and_sensors_for_active_subscription(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 import itertools
 from pathlib import Path
@@ -13,6 +12,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
 import yaml
 
 from custom_components.nomos_energy.const import DOMAIN
@@ -27,10 +27,9 @@ from custom_components.nomos_energy.services import (
 from nomos_simulator import NomosSimulator
 from nomos_simulator.data import Subscription
 
-from .conftest import ANNA, BEN, CLARA
+from .conftest import ANNA, BEN, CLARA, AddEntry
 from .timetravel import QUARTER, berlin
 
-AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 PRICES = "GET /subscriptions/{id}/prices"
 
 
@@ -333,3 +332,27 @@ async def test_actions_are_registered(
         "import_statistics",
         "submit_meter_reading",
     }
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("get_prices", {"resolution": "hour", "components": True}),
+        ("find_cheapest_window", {"duration": "02:00:00"}),
+        ("find_cheapest_window", {"duration": "01:00:00", "contiguous": False}),
+        ("find_cheapest_window", {"duration": "00:45:00", "mode": "most_expensive"}),
+        ("get_consumption", {"start": "2026-11-20", "end": "2026-11-22"}),
+        ("get_consumption", {"start": "2026-11-01", "end": "2026-11-28", "resolution": "month"}),
+        ("get_invoices", {}),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "-".join(map(str, value.values())),
+)
+async def test_action_responses(
+    hass: HomeAssistant,
+    anna_after_publication: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+    action: str,
+    data: dict[str, object],
+) -> None:
+    """What automations get back from each action, whole."""
+    assert await call(hass, action, **data) == snapshot

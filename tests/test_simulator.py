@@ -18,8 +18,12 @@ import aiohttp
 from openapi_schema_validator import OAS30Validator
 import pytest
 
-from custom_components.nomos_energy.nomos_client import basic_authorization
+from custom_components.nomos_energy.nomos_client import (
+    API_VERSION as CLIENT_API_VERSION,
+    basic_authorization,
+)
 from nomos_simulator import (
+    API_VERSION,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     PERSONAL_CLIENT_ID,
@@ -30,7 +34,8 @@ from nomos_simulator.data import quarters_of_day
 
 from .conftest import ANNA, BEN, CLARA, DAVID, EMMA, query_of, sign_in_on_nomos
 
-SPEC_PATH = Path(__file__).parent / "fixtures" / "openapi.2026-05-27.curie.json"
+# Nomos's spec of the version the simulator serves (and the client pins, see below).
+SPEC_PATH = Path(__file__).parent / "fixtures" / f"openapi.{API_VERSION}.json"
 REDIRECT = "https://example.com/auth/external/callback"
 BASIC = {"Authorization": basic_authorization(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)}
 
@@ -587,3 +592,9 @@ async def test_responses_conform_to_curie_spec(
     well_known = await (await http.get("/.well-known/oauth-authorization-server")).json()
     assert well_known["token_endpoint_auth_methods_supported"] == ["client_secret_basic"]
     assert well_known["code_challenge_methods_supported"] == ["S256", "plain"]
+
+
+def test_simulator_serves_the_version_the_client_pins() -> None:
+    """One API version: what the integration sends is what the simulator (and spec) speak."""
+    assert CLIENT_API_VERSION == API_VERSION
+    assert SPEC_PATH.exists()

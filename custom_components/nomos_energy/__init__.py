@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
@@ -15,7 +14,6 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
     OAuth2Session,
     async_get_config_entry_implementation,
 )
-from homeassistant.helpers.event import async_track_utc_time_change
 from homeassistant.helpers.typing import ConfigType
 
 from .access import AccessMonitor
@@ -23,12 +21,12 @@ from .api import OAuthTokenProvider, forget_refreshes
 from .cache import NomosCache
 from .const import AUTH_PERSONAL, CONF_AUTH_TYPE, DOMAIN
 from .coordinator import (
-    EnergyCoordinator,
     NomosConfigEntry,
     NomosRuntimeData,
     PriceCoordinator,
     SubscriptionCoordinator,
 )
+from .energy_coordinator import EnergyCoordinator
 from .nomos_client import ClientCredentialsTokens, NomosClient
 from .repairs import async_update_subscription_issues
 from .services import async_setup_services
@@ -81,15 +79,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
         _remove_stale_devices(hass, entry)
         async_update_subscription_issues(hass, entry)
 
-    @callback
-    def quarter_hour(now: datetime) -> None:
-        """Move every price entity to the new interval, from the cache."""
-        prices.async_update_listeners()
-
     entry.async_on_unload(subscriptions.async_add_listener(subscriptions_changed))
-    entry.async_on_unload(
-        async_track_utc_time_change(hass, quarter_hour, minute=(0, 15, 30, 45), second=0)
-    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     _remove_stale_devices(hass, entry)
     async_update_subscription_issues(hass, entry)  # after the platforms made the devices
@@ -116,7 +106,7 @@ async def async_remove_config_entry_device(
     subscriptions = entry.runtime_data.subscriptions.data.subscriptions
     for domain, sub_id in device.identifiers:
         if domain == DOMAIN and sub_id in subscriptions:
-            if subscriptions[sub_id].status == "active":
+            if subscriptions[sub_id].is_active:
                 return False
             entry.runtime_data.cache.hide(sub_id)
     return True

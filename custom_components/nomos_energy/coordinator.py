@@ -1,26 +1,28 @@
-"""Coordinators: subscriptions (contract data) and prices (cache-first)."""
+"""Coordinators: subscriptions (contract data) and prices (cache-first).
+
+The daily energy import has its own module, `energy_coordinator.py`.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 import random
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.event import async_track_utc_time_change
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from .access import AccessMonitor
 from .api import OAuthTokenProvider
+from .backoff import Outage
 from .cache import NomosCache
 from .const import (
-    BACKFILL_DAYS,
-    CORRECTION_WINDOW_DAYS,
     DOMAIN,
-    FETCH_CHUNK_DAYS,
     LOGGER,
     PRICE_HISTORY_DAYS,
     PRICE_POLL_INTERVAL,
@@ -31,22 +33,27 @@ from .const import (
     SUBSCRIPTIONS_PENDING_INTERVAL,
     SUBSCRIPTIONS_RETRY_MAX,
     SUBSCRIPTIONS_UPDATE_INTERVAL,
-    USAGE_PUBLICATION,
 )
-from .energy import async_import_hours
 from .nomos_client import (
     ClientCredentialsTokens,
-    Invoice,
     NomosAuthError,
     NomosClient,
     NomosError,
     NomosRateLimitError,
-    PriceSeries,
     Subscription,
 )
-from .price_schedule import BERLIN, PriceInterval, PriceSchedule, day_start, local_date
+from .price_schedule import (
+    BERLIN,
+    PriceInterval,
+    PriceSchedule,
+    day_start,
+    intervals_from_series,
+    local_date,
+)
 from .repairs import async_check_api_version, async_update_price_issues
-from .usage_statistics import HourlyUsage, PeriodTotal, hourly_usage, period_total
+
+if TYPE_CHECKING:
+    from .energy_coordinator import EnergyCoordinator
 
 
 @dataclass
@@ -74,7 +81,7 @@ class SubscriptionData:
     @property
     def active_ids(self) -> list[str]:
         """Return the ids of subscriptions that are supplied now."""
-        return [sub_id for sub_id, sub in self.subscriptions.items() if sub.status == "active"]
+        return [sub_id for sub_id, sub in self.subscriptions.items() if sub.is_active]
 
 
 def auth_failed(err: NomosAuthError) -> ConfigEntryAuthFailed:
@@ -97,57 +104,6 @@ def update_failed(err: NomosError) -> UpdateFailed | ConfigEntryAuthFailed:
         translation_key="update_failed",
         translation_placeholders={"error": str(err)},
     )
-
-
-class Outage:
-    """Track consecutive failures of one kind of request.
-
-    Logs one warning when an outage starts and one info line when it ends, and
-    backs off exponentially in between (honouring Retry-After), so an outage of
-    any length costs Nomos a bounded number of requests per hour.
-    """
-
-    def __init__(self, what: str, first: timedelta, longest: timedelta) -> None:
-        """Describe what fails (for the log) and the back-off bounds."""
-        self.what = what
-        self.first = first
-        self.longest = longest
-        self.failures = 0
-        self.retry_at: datetime | None = None
-
-    def failed(self, error: NomosError, now: datetime) -> timedelta:
-        """Record a failure and return how long to wait before the next attempt."""
-        if not self.failures:
-            LOGGER.warning(
-                "Could not fetch %s from Nomos, keeping the cached data: %s", self.what, error
-            )
-        else:
-            LOGGER.debug("Fetching %s from Nomos failed again: %s", self.what, error)
-        self.failures += 1
-        delay = min(self.first * (1 << min(self.failures - 1, 16)), self.longest)
-        if isinstance(error, NomosRateLimitError) and error.retry_after is not None:
-            delay = max(delay, timedelta(seconds=error.retry_after))
-        self.retry_at = now + delay
-        return delay
-
-    def due(self, now: datetime) -> bool:
-        """Return whether the next attempt may go out (no back-off pending)."""
-        return self.retry_at is None or now >= self.retry_at
-
-    def record(self, error: NomosError | None, now: datetime) -> None:
-        """Record the outcome of an attempt."""
-        if error is None:
-            self.succeeded()
-        else:
-            self.failed(error, now)
-
-    def succeeded(self) -> None:
-        """Record a success, logging the recovery once."""
-        if self.failures:
-            LOGGER.info(
-                "Nomos %s are reachable again after %s failed attempts", self.what, self.failures
-            )
-        self.failures, self.retry_at = 0, None
 
 
 class NomosCoordinator[DataT](DataUpdateCoordinator[DataT]):
@@ -226,7 +182,7 @@ class SubscriptionCoordinator(NomosCoordinator[SubscriptionData]):
         self.outage.succeeded()
         async_check_api_version(self.hass, None)
         self.cache.set_subscriptions(subscriptions)
-        pending = any(sub.status == "pending" for sub in subscriptions.values())
+        pending = any(sub.is_pending for sub in subscriptions.values())
         self.update_interval = (
             SUBSCRIPTIONS_PENDING_INTERVAL if pending else SUBSCRIPTIONS_UPDATE_INTERVAL
         )
@@ -241,14 +197,6 @@ def installation_offset(entry_id: str) -> timedelta:
     """
     spread = PUBLICATION_SPREAD.total_seconds()
     return timedelta(seconds=random.Random(entry_id).uniform(0, spread))  # noqa: S311
-
-
-def schedule_from_series(series: PriceSeries) -> list[PriceInterval]:
-    """Turn a price series from Nomos into schedule intervals."""
-    return [
-        PriceInterval(item.start, item.start + series.interval, item.amount, item.components)
-        for item in series.items or ()
-    ]
 
 
 class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
@@ -286,6 +234,15 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
         # For each subscription, the date whose prices were last seen arriving.
         self.published: dict[str, date] = {}
         self.outage = Outage("prices", RETRY_BACKOFF_FIRST, RETRY_BACKOFF_MAX)
+        # Every quarter-hour the entities move to the new interval, from the cache.
+        entry.async_on_unload(
+            async_track_utc_time_change(hass, self._quarter_hour, minute=(0, 15, 30, 45), second=0)
+        )
+
+    @callback
+    def _quarter_hour(self, now: datetime) -> None:
+        """Let every price entity show the interval that just began (no request)."""
+        self.async_update_listeners()
 
     def publication_time(self, day: date) -> datetime:
         """Return when this installation first asks for the prices of `day + 1`."""
@@ -321,7 +278,7 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
                     error = err
                     break
                 had_tomorrow = schedule.is_day_complete(tomorrow)
-                merged = schedule.merge(schedule_from_series(series)).prune(
+                merged = schedule.merge(intervals_from_series(series)).prune(
                     day_start(today - timedelta(PRICE_HISTORY_DAYS))
                 )
                 changed = changed or merged != schedule
@@ -368,189 +325,3 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
         if now >= next_publication:
             next_publication = self.publication_time(today + timedelta(days=1))
         return next_publication - now
-
-
-@dataclass(frozen=True)
-class EnergyData:
-    """What the daily import learned about one subscription."""
-
-    yesterday: PeriodTotal | None = None
-    month: PeriodTotal | None = None
-    # Analog meters: the latest monthly value (first day of the month, kWh).
-    latest_month: tuple[date, float] | None = None
-    invoices: tuple[Invoice, ...] = ()
-
-    @property
-    def latest_invoice(self) -> Invoice | None:
-        """Return the most recently issued invoice."""
-        return max(
-            self.invoices,
-            key=lambda invoice: (invoice.issued_at or invoice.period_end, invoice.id),
-            default=None,
-        )
-
-
-class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
-    """Once a day: usage into statistics, consumption and cost totals, invoices.
-
-    Nomos publishes smart-meter usage of day D from 16:00 on D+1; each
-    installation runs at 16:00 plus its own offset. The first run imports
-    from the start of supply (at most two years back), chunk by chunk and
-    resumable; later runs re-import the correction window, so preliminary
-    values replaced by final ones update the statistics.
-    """
-
-    config_entry: NomosConfigEntry
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: NomosConfigEntry,
-        client: NomosClient,
-        subscriptions: SubscriptionCoordinator,
-        prices: PriceCoordinator,
-        cache: NomosCache,
-    ) -> None:
-        """Create the coordinator."""
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} energy",
-            update_interval=timedelta(hours=24),
-        )
-        self.client = client
-        self.subscriptions = subscriptions
-        self.access = subscriptions.access
-        entry.async_on_unload(self.access.add_recovery_listener(self.recover))
-        self.prices = prices
-        self.cache = cache
-        self.run_offset = installation_offset(entry.entry_id)
-        self.outage = Outage("usage and invoices", RETRY_BACKOFF_MAX, SUBSCRIPTIONS_RETRY_MAX)
-        # Imports of one entry never overlap (the daily run, the action).
-        self.import_lock = asyncio.Lock()
-
-    def next_run(self, now: datetime) -> datetime:
-        """Return the next daily run time after `now`."""
-        day = local_date(now)
-        for candidate in (day, day + timedelta(days=1)):
-            moment = dt_util.as_utc(
-                datetime.combine(candidate, USAGE_PUBLICATION, BERLIN) + self.run_offset
-            )
-            if moment > now:
-                return moment
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _relevant(self, today: date) -> list[Subscription]:
-        """Return the subscriptions that still have usage or invoices to import."""
-        relevant = []
-        for subscription in self.subscriptions.data.subscriptions.values():
-            if subscription.start_at is None:
-                continue
-            imported = self.cache.imported_until.get(subscription.id)
-            finished = subscription.end_at is not None and (
-                local_date(subscription.end_at) + timedelta(CORRECTION_WINDOW_DAYS) < today
-            )
-            if subscription.status == "active" or imported is None or not finished:
-                relevant.append(subscription)
-        return relevant
-
-    async def _async_update_data(self) -> dict[str, EnergyData]:
-        """Run the daily import for every relevant subscription."""
-        now = dt_util.utcnow()
-        today = local_date(now)
-        current: dict[str, EnergyData] | None = self.data  # None until the first run
-        result = dict(current or {})
-        error: NomosError | None = None
-        if self.outage.due(now):
-            if current is not None:
-                # The daily contract check rides along, sharing this run's token.
-                await self.subscriptions.async_refresh()
-            try:
-                for subscription in self._relevant(today):
-                    result[subscription.id] = await self.async_update_subscription(
-                        subscription, today
-                    )
-            except NomosError as err:
-                error = err
-            self.outage.record(error, now)
-            if error is not None:
-                self.access.failed(error, now)
-        retry = self.outage.retry_at
-        self.update_interval = (retry if retry is not None else self.next_run(now)) - now
-        if error is not None and not result:
-            raise update_failed(error) from error
-        return result
-
-    async def async_update_subscription(
-        self, subscription: Subscription, today: date
-    ) -> EnergyData:
-        """Import one subscription's usage and read its invoices."""
-        invoices = tuple(await self.client.list_invoices(subscription.id))
-        if subscription.meter is not None and subscription.meter.type == "analog":
-            usage = await self.client.get_usage(
-                subscription.id, today - timedelta(days=400), today, "month"
-            )
-            latest = usage.items[-1] if usage.items else None
-            return EnergyData(
-                latest_month=(local_date(latest.start), latest.usage) if latest else None,
-                invoices=invoices,
-            )
-        first_day = self.first_import_day(subscription, today)
-        imported = self.cache.imported_until.get(subscription.id)
-        start = (
-            max(first_day, imported - timedelta(CORRECTION_WINDOW_DAYS))
-            if imported is not None
-            else first_day
-        )
-        hours = await self.async_import(subscription, start, today)
-        month_start = (today - timedelta(days=1)).replace(day=1)
-        return EnergyData(
-            yesterday=period_total(hours, today - timedelta(days=1), today - timedelta(days=1)),
-            month=period_total(hours, month_start, today - timedelta(days=1)),
-            invoices=invoices,
-        )
-
-    @staticmethod
-    def first_import_day(subscription: Subscription, today: date) -> date:
-        """Return the first Berlin day worth importing: supply start, at most two years back."""
-        earliest = today - timedelta(BACKFILL_DAYS)
-        if subscription.start_at is None:
-            return today
-        return max(local_date(subscription.start_at), earliest)
-
-    async def async_import(
-        self, subscription: Subscription, start: date, end: date
-    ) -> list[HourlyUsage]:
-        """Import usage of Berlin days [start, end) chunk by chunk; return the hours.
-
-        Each chunk is imported as soon as it is read, and progress is kept, so
-        an interrupted first import resumes where it stopped.
-        """
-        hours: list[HourlyUsage] = []
-        async with self.import_lock:
-            chunk_start = start
-            while chunk_start < end:
-                chunk_end = min(chunk_start + timedelta(FETCH_CHUNK_DAYS), end)
-                usage = await self.client.get_usage(
-                    subscription.id, chunk_start, chunk_end, "15min"
-                )
-                schedule = await self.async_prices(subscription.id, chunk_start, chunk_end)
-                chunk = hourly_usage(usage.items, schedule)
-                await async_import_hours(self.hass, subscription, chunk)
-                hours.extend(chunk)
-                known = self.cache.imported_until.get(subscription.id)
-                if known is None or chunk_end > known:
-                    self.cache.set_imported_until(subscription.id, chunk_end)
-                chunk_start = chunk_end
-        return hours
-
-    async def async_prices(self, subscription_id: str, start: date, end: date) -> PriceSchedule:
-        """Return prices covering Berlin days [start, end), from the cache or Nomos."""
-        cached = (self.prices.data or {}).get(subscription_id, PriceSchedule())
-        if cached.covers(day_start(start), day_start(end)):
-            return cached
-        series = await self.client.get_prices(subscription_id, start, end - timedelta(days=1))
-        fresh = schedule_from_series(series)
-        self.prices.add_history(subscription_id, fresh)
-        return cached.merge(fresh)

@@ -36,7 +36,7 @@ def subscription_device_info(subscription: Subscription) -> DeviceInfo:
 
 def is_active(subscription: Subscription) -> bool:
     """Return whether the subscription is supplied now (it has prices)."""
-    return subscription.status == "active"
+    return subscription.is_active
 
 
 class NomosEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -67,6 +67,42 @@ class PriceInterval:
             price_ct=None if data[2] is None else float(data[2]),
             components_ct={str(k): None if v is None else float(v) for k, v in data[3].items()},
         )
+
+
+class PriceItemLike(Protocol):
+    """One interval of a price series (the client's PriceItem fits)."""
+
+    @property
+    def start(self) -> datetime:
+        """Start of the interval (UTC)."""
+
+    @property
+    def amount(self) -> float | None:
+        """All-in price in ct/kWh; None while unknown."""
+
+    @property
+    def components(self) -> Mapping[str, float | None]:
+        """The price's parts in ct/kWh."""
+
+
+class PriceSeriesLike(Protocol):
+    """A price series (the client's PriceSeries fits)."""
+
+    @property
+    def interval(self) -> timedelta:
+        """Length of each interval."""
+
+    @property
+    def items(self) -> Sequence[PriceItemLike] | None:
+        """The intervals; None when the subscription has no prices (yet)."""
+
+
+def intervals_from_series(series: PriceSeriesLike) -> list[PriceInterval]:
+    """Turn a price series from Nomos into schedule intervals."""
+    return [
+        PriceInterval(item.start, item.start + series.interval, item.amount, item.components)
+        for item in series.items or ()
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ def async_update_subscription_issues(hass: HomeAssistant, entry: NomosConfigEntr
     subscriptions = runtime.subscriptions.data.subscriptions
     for sub_id, subscription in subscriptions.items():
         issue_id = _ended_issue(sub_id)
-        if subscription.status == "ended" and device_for(hass, entry.entry_id, sub_id):
+        if subscription.is_ended and device_for(hass, entry.entry_id, sub_id):
             ir.async_create_issue(
                 hass,
                 DOMAIN,
@@ -58,7 +58,7 @@ def async_update_subscription_issues(hass: HomeAssistant, entry: NomosConfigEntr
             ir.async_delete_issue(hass, DOMAIN, issue_id)
     issue_id = f"contract_being_set_up_{entry.entry_id}"
     if not runtime.subscriptions.data.active_ids and not any(
-        subscription.status == "ended" for subscription in subscriptions.values()
+        subscription.is_ended for subscription in subscriptions.values()
     ):
         ir.async_create_issue(
             hass,

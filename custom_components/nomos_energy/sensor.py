@@ -1,4 +1,8 @@
-"""Sensors: contract details and 15-minute prices per subscription."""
+"""Sensors: contract details, 15-minute prices, consumption, cost and invoices.
+
+Longer than most modules because the entity descriptions are written out one
+by one, as Home Assistant core prefers, so each sensor reads in one place.
+"""
 
 from __future__ import annotations
 
@@ -22,12 +26,11 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_CREATE_CT_SENSORS, CONF_LEVEL_THRESHOLDS, DEFAULT_LEVEL_THRESHOLDS
 from .coordinator import (
-    EnergyCoordinator,
-    EnergyData,
     NomosConfigEntry,
     PriceCoordinator,
     SubscriptionCoordinator,
 )
+from .energy_coordinator import EnergyCoordinator, EnergyData
 from .entity import NomosEntity, is_active, track_subscriptions
 from .nomos_client import Subscription
 from .nomos_client.models import INVOICE_STATUSES, METER_TYPES, SUBSCRIPTION_STATUSES
@@ -97,33 +100,41 @@ class NomosPriceSensorDescription(SensorEntityDescription):
     """Describes a sensor computed from the price schedule at a moment."""
 
     value_fn: Callable[[PriceSchedule, datetime], PriceValue]
-    # Prices come in ct/kWh; EUR sensors divide by 100.
-    scale: float = 1 / CT_PER_EUR
     available_fn: Callable[[PriceSchedule, datetime], bool] = lambda schedule, now: True
 
 
-def _current(schedule: PriceSchedule, now: datetime) -> float | None:
+def _eur(price_ct: float | None) -> float | None:
+    """Nomos sends ct/kWh; the sensors the Energy dashboard may pick show EUR/kWh."""
+    return None if price_ct is None else price_ct / CT_PER_EUR
+
+
+def _current_ct(schedule: PriceSchedule, now: datetime) -> float | None:
     interval = schedule.at(now)
     return interval.price_ct if interval else None
 
 
-def _next(schedule: PriceSchedule, now: datetime) -> float | None:
+def _next_ct(schedule: PriceSchedule, now: datetime) -> float | None:
     interval = schedule.next_after(now)
     return interval.price_ct if interval else None
 
 
-def _component(name: str) -> Callable[[PriceSchedule, datetime], float | None]:
+def _component_eur(name: str) -> Callable[[PriceSchedule, datetime], float | None]:
     def value(schedule: PriceSchedule, now: datetime) -> float | None:
         interval = schedule.at(now)
-        return interval.components_ct.get(name) if interval else None
+        return _eur(interval.components_ct.get(name)) if interval else None
 
     return value
 
 
-def _stat(day_offset: int, field: str) -> Callable[[PriceSchedule, datetime], PriceValue]:
+def _day_stat(day_offset: int, field: str) -> Callable[[PriceSchedule, datetime], PriceValue]:
+    """Return a value function for one field of today's (0) or tomorrow's (1) statistics."""
+
     def value(schedule: PriceSchedule, now: datetime) -> PriceValue:
         stats = schedule.day_stats(local_date(now) + timedelta(days=day_offset))
-        return getattr(stats, field) if stats else None
+        if stats is None:
+            return None
+        found: float | datetime = getattr(stats, field)
+        return _eur(found) if isinstance(found, float) else found
 
     return value
 
@@ -132,51 +143,101 @@ def _tomorrow_known(schedule: PriceSchedule, now: datetime) -> bool:
     return schedule.day_stats(local_date(now) + timedelta(days=1)) is not None
 
 
-def _price(
-    key: str, value_fn: Callable[[PriceSchedule, datetime], PriceValue], **kwargs: object
-) -> NomosPriceSensorDescription:
-    """Describe an EUR/kWh price sensor (safe for the Energy dashboard)."""
-    return NomosPriceSensorDescription(
-        key=key,
-        translation_key=key,
+PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
+    NomosPriceSensorDescription(
+        key="current_price",
+        translation_key="current_price",
         native_unit_of_measurement=EUR_PER_KWH,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=4,
-        value_fn=value_fn,
-        **kwargs,  # type: ignore[arg-type]
-    )
-
-
-PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
-    _price("current_price", _current),
+        value_fn=lambda schedule, now: _eur(_current_ct(schedule, now)),
+    ),
     NomosPriceSensorDescription(
         key="current_price_ct",
         translation_key="current_price_ct",
         native_unit_of_measurement=CT_PER_KWH,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
-        scale=1,
-        value_fn=_current,
+        value_fn=_current_ct,
     ),
-    _price("next_price", _next),
-    _price("current_hour_average", lambda schedule, now: schedule.hour_average(now)),
-    _price("today_min", _stat(0, "minimum")),
-    _price("today_max", _stat(0, "maximum")),
-    _price("today_average", _stat(0, "average")),
-    _price("tomorrow_min", _stat(1, "minimum"), available_fn=_tomorrow_known),
-    _price("tomorrow_max", _stat(1, "maximum"), available_fn=_tomorrow_known),
-    _price("tomorrow_average", _stat(1, "average"), available_fn=_tomorrow_known),
+    NomosPriceSensorDescription(
+        key="next_price",
+        translation_key="next_price",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=lambda schedule, now: _eur(_next_ct(schedule, now)),
+    ),
+    NomosPriceSensorDescription(
+        key="current_hour_average",
+        translation_key="current_hour_average",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=lambda schedule, now: _eur(schedule.hour_average(now)),
+    ),
+    NomosPriceSensorDescription(
+        key="today_min",
+        translation_key="today_min",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=_day_stat(0, "minimum"),
+    ),
+    NomosPriceSensorDescription(
+        key="today_max",
+        translation_key="today_max",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=_day_stat(0, "maximum"),
+    ),
+    NomosPriceSensorDescription(
+        key="today_average",
+        translation_key="today_average",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=_day_stat(0, "average"),
+    ),
+    NomosPriceSensorDescription(
+        key="tomorrow_min",
+        translation_key="tomorrow_min",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=_day_stat(1, "minimum"),
+        available_fn=_tomorrow_known,
+    ),
+    NomosPriceSensorDescription(
+        key="tomorrow_max",
+        translation_key="tomorrow_max",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=_day_stat(1, "maximum"),
+        available_fn=_tomorrow_known,
+    ),
+    NomosPriceSensorDescription(
+        key="tomorrow_average",
+        translation_key="tomorrow_average",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=_day_stat(1, "average"),
+        available_fn=_tomorrow_known,
+    ),
     NomosPriceSensorDescription(
         key="today_min_time",
         translation_key="today_min_time",
         device_class=SensorDeviceClass.TIMESTAMP,
-        value_fn=_stat(0, "minimum_at"),
+        value_fn=_day_stat(0, "minimum_at"),
     ),
     NomosPriceSensorDescription(
         key="today_max_time",
         translation_key="today_max_time",
         device_class=SensorDeviceClass.TIMESTAMP,
-        value_fn=_stat(0, "maximum_at"),
+        value_fn=_day_stat(0, "maximum_at"),
     ),
     NomosPriceSensorDescription(
         key="price_level",
@@ -186,9 +247,32 @@ PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
         # Replaced per entry by the thresholds from the options (see async_setup_entry).
         value_fn=lambda schedule, now: schedule.level(now),
     ),
-    *(
-        _price(f"current_{name}_price", _component(name), entity_registry_enabled_default=False)
-        for name in ("electricity", "grid", "levies")
+    NomosPriceSensorDescription(
+        key="current_electricity_price",
+        translation_key="current_electricity_price",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        entity_registry_enabled_default=False,
+        value_fn=_component_eur("electricity"),
+    ),
+    NomosPriceSensorDescription(
+        key="current_grid_price",
+        translation_key="current_grid_price",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        entity_registry_enabled_default=False,
+        value_fn=_component_eur("grid"),
+    ),
+    NomosPriceSensorDescription(
+        key="current_levies_price",
+        translation_key="current_levies_price",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        entity_registry_enabled_default=False,
+        value_fn=_component_eur("levies"),
     ),
 )
 
@@ -203,13 +287,11 @@ class NomosEnergySensorDescription(SensorEntityDescription):
 
 
 def _smart(subscription: Subscription) -> bool:
-    return subscription.start_at is not None and (
-        subscription.meter is None or subscription.meter.type == "smart"
-    )
+    return subscription.start_at is not None and (subscription.has_smart_meter)
 
 
 def _analog(subscription: Subscription) -> bool:
-    return subscription.meter is not None and subscription.meter.type == "analog"
+    return subscription.is_analog
 
 
 def _supplied(subscription: Subscription) -> bool:
@@ -422,10 +504,7 @@ class NomosPriceSensor(NomosEntity[PriceCoordinator], SensorEntity):
     @property
     def native_value(self) -> PriceValue:
         """Return the value for this moment."""
-        value = self.entity_description.value_fn(self._schedule, dt_util.utcnow())
-        if isinstance(value, float):
-            return value * self.entity_description.scale
-        return value
+        return self.entity_description.value_fn(self._schedule, dt_util.utcnow())
 
 
 class NomosEnergySensor(NomosEntity[EnergyCoordinator], SensorEntity):

@@ -37,6 +37,27 @@ class UsageLike(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class QuarterUsage:
+    """One metered interval and its cost (None while its price is unknown)."""
+
+    start: datetime
+    kwh: float
+    cost_eur: float | None
+    final: bool
+
+
+def costed_quarters(usage: Iterable[UsageLike], prices: PriceSchedule) -> list[QuarterUsage]:
+    """Cost each metered interval at its own all-in price."""
+    quarters: list[QuarterUsage] = []
+    for item in usage:
+        interval = prices.at(item.start)
+        price = None if interval is None else interval.price_ct
+        cost = None if price is None else item.usage * price / CT_PER_EUR
+        quarters.append(QuarterUsage(item.start, item.usage, cost, item.final))
+    return quarters
+
+
+@dataclass(frozen=True, slots=True)
 class HourlyUsage:
     """One hour of metered consumption and its cost."""
 
@@ -57,22 +78,29 @@ class StatisticRow:
 
 def hourly_usage(usage: Iterable[UsageLike], prices: PriceSchedule) -> list[HourlyUsage]:
     """Sum 15-minute usage into clock hours, costing each quarter at its own price."""
-    hours: dict[datetime, list[UsageLike]] = {}
-    for item in usage:
-        hour = item.start.replace(minute=0, second=0, microsecond=0)
-        hours.setdefault(hour, []).append(item)
+    return hourly_from_quarters(costed_quarters(usage, prices))
+
+
+def hourly_from_quarters(quarters: Iterable[QuarterUsage]) -> list[HourlyUsage]:
+    """Sum costed quarters into clock hours; an hour's cost is unknown if any quarter's is."""
+    hours: dict[datetime, list[QuarterUsage]] = {}
+    for quarter in quarters:
+        hour = quarter.start.replace(minute=0, second=0, microsecond=0)
+        hours.setdefault(hour, []).append(quarter)
     result: list[HourlyUsage] = []
     for hour in sorted(hours):
         items = hours[hour]
-        kwh = math.fsum(item.usage for item in items)
-        costs: list[float] = []
-        for item in items:
-            interval = prices.at(item.start)
-            if interval is None or interval.price_ct is None:
-                break
-            costs.append(item.usage * interval.price_ct / CT_PER_EUR)
-        cost = math.fsum(costs) if len(costs) == len(items) else None
-        result.append(HourlyUsage(hour, kwh, cost, all(item.final for item in items)))
+        costs = [item.cost_eur for item in items]
+        cost = (
+            None
+            if any(value is None for value in costs)
+            else math.fsum(value for value in costs if value is not None)
+        )
+        result.append(
+            HourlyUsage(
+                hour, math.fsum(item.kwh for item in items), cost, all(i.final for i in items)
+            )
+        )
     return result
 
 

@@ -2,7 +2,9 @@
 
 Parsing is strict about what the integration relies on and lenient about the
 rest: unknown fields are ignored, and a missing or mistyped required field
-raises `NomosResponseError` naming the field's path.
+raises `NomosResponseError` naming the field's path. One module on purpose:
+a dataclass per API object with its parser and its cache form, side by side
+with the strict field reader they share.
 """
 
 from __future__ import annotations
@@ -287,6 +289,36 @@ class Subscription:
     def display_number(self) -> str:
         """Return the human-readable number, or the id when there is none."""
         return self.number or self.id
+
+    @property
+    def is_active(self) -> bool:
+        """Return whether the contract supplies power now."""
+        return self.status == "active"
+
+    @property
+    def is_pending(self) -> bool:
+        """Return whether the contract is still being set up."""
+        return self.status == "pending"
+
+    @property
+    def is_ended(self) -> bool:
+        """Return whether supply has ended."""
+        return self.status == "ended"
+
+    @property
+    def is_feed_in(self) -> bool:
+        """Return whether this contract pays for energy sent to the grid (`type: feed_in`)."""
+        return self.type == "feed_in"
+
+    @property
+    def is_analog(self) -> bool:
+        """Return whether the meter is read by hand (monthly values only)."""
+        return self.meter is not None and self.meter.type == "analog"
+
+    @property
+    def has_smart_meter(self) -> bool:
+        """Return whether 15-minute usage is expected (a smart meter, or none known yet)."""
+        return self.meter is None or self.meter.type == "smart"
 
     def to_json(self) -> dict[str, Any]:
         """Return the API shape (expanded where the details are known)."""

@@ -1,0 +1,248 @@
+"""The daily energy import: usage into statistics, day and month totals, invoices."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+
+from .backoff import Outage
+from .cache import NomosCache
+from .const import (
+    BACKFILL_DAYS,
+    CORRECTION_WINDOW_DAYS,
+    DOMAIN,
+    FETCH_CHUNK_DAYS,
+    LOGGER,
+    RETRY_BACKOFF_MAX,
+    SUBSCRIPTIONS_RETRY_MAX,
+    USAGE_PUBLICATION,
+)
+from .coordinator import (
+    NomosConfigEntry,
+    NomosCoordinator,
+    PriceCoordinator,
+    SubscriptionCoordinator,
+    installation_offset,
+    update_failed,
+)
+from .energy import async_import_hours
+from .nomos_client import Invoice, NomosClient, NomosError, Subscription
+from .price_schedule import BERLIN, PriceSchedule, day_start, intervals_from_series, local_date
+from .usage_statistics import (
+    HourlyUsage,
+    PeriodTotal,
+    QuarterUsage,
+    costed_quarters,
+    hourly_from_quarters,
+    period_total,
+)
+
+
+@dataclass(frozen=True)
+class EnergyData:
+    """What the daily import learned about one subscription."""
+
+    yesterday: PeriodTotal | None = None
+    month: PeriodTotal | None = None
+    # Analog meters: the latest monthly value (first day of the month, kWh).
+    latest_month: tuple[date, float] | None = None
+    invoices: tuple[Invoice, ...] = ()
+
+    @property
+    def latest_invoice(self) -> Invoice | None:
+        """Return the most recently issued invoice."""
+        return max(
+            self.invoices,
+            key=lambda invoice: (invoice.issued_at or invoice.period_end, invoice.id),
+            default=None,
+        )
+
+
+class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
+    """Once a day: usage into statistics, consumption and cost totals, invoices.
+
+    Nomos publishes smart-meter usage of day D from 16:00 on D+1; each
+    installation runs at 16:00 plus its own offset. The first run imports
+    from the start of supply (at most two years back), chunk by chunk and
+    resumable; later runs re-import the correction window, so preliminary
+    values replaced by final ones update the statistics.
+    """
+
+    config_entry: NomosConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: NomosConfigEntry,
+        client: NomosClient,
+        subscriptions: SubscriptionCoordinator,
+        prices: PriceCoordinator,
+        cache: NomosCache,
+    ) -> None:
+        """Create the coordinator."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} energy",
+            update_interval=timedelta(hours=24),
+        )
+        self.client = client
+        self.subscriptions = subscriptions
+        self.access = subscriptions.access
+        entry.async_on_unload(self.access.add_recovery_listener(self.recover))
+        self.prices = prices
+        self.cache = cache
+        self.run_offset = installation_offset(entry.entry_id)
+        self.outage = Outage("usage and invoices", RETRY_BACKOFF_MAX, SUBSCRIPTIONS_RETRY_MAX)
+        # Imports of one entry never overlap (the daily run, the action).
+        self.import_lock = asyncio.Lock()
+
+    def next_run(self, now: datetime) -> datetime:
+        """Return the next daily run time after `now`."""
+        day = local_date(now)
+        for candidate in (day, day + timedelta(days=1)):
+            moment = dt_util.as_utc(
+                datetime.combine(candidate, USAGE_PUBLICATION, BERLIN) + self.run_offset
+            )
+            if moment > now:
+                return moment
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _relevant(self, today: date) -> list[Subscription]:
+        """Return the subscriptions that still have usage or invoices to import."""
+        relevant = []
+        for subscription in self.subscriptions.data.subscriptions.values():
+            if subscription.start_at is None:
+                continue
+            imported = self.cache.imported_until.get(subscription.id)
+            finished = subscription.end_at is not None and (
+                local_date(subscription.end_at) + timedelta(CORRECTION_WINDOW_DAYS) < today
+            )
+            if subscription.is_active or imported is None or not finished:
+                relevant.append(subscription)
+        return relevant
+
+    async def _async_update_data(self) -> dict[str, EnergyData]:
+        """Run the daily import for every relevant subscription."""
+        now = dt_util.utcnow()
+        today = local_date(now)
+        current: dict[str, EnergyData] | None = self.data  # None until the first run
+        result = dict(current or {})
+        error: NomosError | None = None
+        if self.outage.due(now):
+            if current is not None:
+                # The daily contract check rides along, sharing this run's token.
+                await self.subscriptions.async_refresh()
+            try:
+                for subscription in self._relevant(today):
+                    result[subscription.id] = await self.async_update_subscription(
+                        subscription, today
+                    )
+            except NomosError as err:
+                error = err
+            self.outage.record(error, now)
+            if error is not None:
+                self.access.failed(error, now)
+        retry = self.outage.retry_at
+        self.update_interval = (retry if retry is not None else self.next_run(now)) - now
+        if error is not None and not result:
+            raise update_failed(error) from error
+        return result
+
+    async def async_update_subscription(
+        self, subscription: Subscription, today: date
+    ) -> EnergyData:
+        """Import one subscription's usage and read its invoices."""
+        invoices = tuple(await self.client.list_invoices(subscription.id))
+        if subscription.is_analog:
+            usage = await self.client.get_usage(
+                subscription.id, today - timedelta(days=400), today, "month"
+            )
+            latest = usage.items[-1] if usage.items else None
+            return EnergyData(
+                latest_month=(local_date(latest.start), latest.usage) if latest else None,
+                invoices=invoices,
+            )
+        first_day = self.first_import_day(subscription, today)
+        imported = self.cache.imported_until.get(subscription.id)
+        start = (
+            max(first_day, imported - timedelta(CORRECTION_WINDOW_DAYS))
+            if imported is not None
+            else first_day
+        )
+        hours = await self.async_import(subscription, start, today)
+        month_start = (today - timedelta(days=1)).replace(day=1)
+        return EnergyData(
+            yesterday=period_total(hours, today - timedelta(days=1), today - timedelta(days=1)),
+            month=period_total(hours, month_start, today - timedelta(days=1)),
+            invoices=invoices,
+        )
+
+    @staticmethod
+    def first_import_day(subscription: Subscription, today: date) -> date:
+        """Return the first Berlin day worth importing: supply start, at most two years back."""
+        earliest = today - timedelta(BACKFILL_DAYS)
+        if subscription.start_at is None:
+            return today
+        return max(local_date(subscription.start_at), earliest)
+
+    async def async_import(
+        self, subscription: Subscription, start: date, end: date
+    ) -> list[HourlyUsage]:
+        """Import usage of Berlin days [start, end) chunk by chunk; return the hours.
+
+        Each chunk is imported as soon as it is read, and progress is kept, so
+        an interrupted first import resumes where it stopped.
+        """
+        hours: list[HourlyUsage] = []
+        async with self.import_lock:
+            async for chunk_end, quarters in self.usage_chunks(subscription.id, start, end):
+                chunk = hourly_from_quarters(quarters)
+                await async_import_hours(self.hass, subscription, chunk)
+                hours.extend(chunk)
+                known = self.cache.imported_until.get(subscription.id)
+                if known is None or chunk_end > known:
+                    self.cache.set_imported_until(subscription.id, chunk_end)
+        return hours
+
+    async def usage_chunks(
+        self, subscription_id: str, start: date, end: date
+    ) -> AsyncIterator[tuple[date, list[QuarterUsage]]]:
+        """Yield the costed 15-minute usage of Berlin days [start, end), chunk by chunk.
+
+        The one place usage is fetched: the daily import and `get_consumption`
+        both read it here, each chunk with the prices that cover it.
+        """
+        chunk_start = start
+        while chunk_start < end:
+            chunk_end = min(chunk_start + timedelta(FETCH_CHUNK_DAYS), end)
+            usage = await self.client.get_usage(subscription_id, chunk_start, chunk_end, "15min")
+            prices = await self.async_prices(subscription_id, chunk_start, chunk_end)
+            yield chunk_end, costed_quarters(usage.items, prices)
+            chunk_start = chunk_end
+
+    async def async_quarters(
+        self, subscription_id: str, start: date, end: date
+    ) -> list[QuarterUsage]:
+        """Return the costed 15-minute usage of Berlin days [start, end)."""
+        return [
+            quarter
+            async for _, quarters in self.usage_chunks(subscription_id, start, end)
+            for quarter in quarters
+        ]
+
+    async def async_prices(self, subscription_id: str, start: date, end: date) -> PriceSchedule:
+        """Return prices covering Berlin days [start, end), from the cache or Nomos."""
+        cached = (self.prices.data or {}).get(subscription_id, PriceSchedule())
+        if cached.covers(day_start(start), day_start(end)):
+            return cached
+        series = await self.client.get_prices(subscription_id, start, end - timedelta(days=1))
+        fresh = intervals_from_series(series)
+        self.prices.add_history(subscription_id, fresh)
+        return cached.merge(fresh)

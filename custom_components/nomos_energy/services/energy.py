@@ -1,0 +1,233 @@
+"""Actions about energy and contracts: consumption, invoices, statistics, meter readings."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from homeassistant.core import ServiceCall, ServiceResponse
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
+
+from ..const import BACKFILL_DAYS
+from ..nomos_client import NomosApiError, NomosForbiddenError
+from ..price_schedule import day_start, local_date
+from ..usage_statistics import hourly_from_quarters, period_total
+from .common import TARGET, money, nomos_call, resolve_target, service_error
+
+MAX_CONSUMPTION_RANGE = timedelta(days=366)
+# Nomos's plausibility errors and the translation keys that explain them.
+METER_READING_ERRORS = {
+    "implausible_meter_reading": "meter_reading_implausible",
+    "duplicate_meter_reading": "meter_reading_duplicate",
+    "out_of_period_meter_reading": "meter_reading_out_of_period",
+    "unsupported_meter_reading": "meter_reading_unsupported",
+}
+
+GET_CONSUMPTION_SCHEMA = vol.Schema(
+    {
+        **TARGET,
+        vol.Required("start"): cv.date,
+        vol.Required("end"): cv.date,
+        vol.Optional("resolution", default="day"): vol.In(["15min", "hour", "day", "month"]),
+    }
+)
+GET_INVOICES_SCHEMA = vol.Schema(TARGET)
+SUBMIT_METER_READING_SCHEMA = vol.Schema(
+    {
+        **TARGET,
+        vol.Required("value"): vol.All(vol.Coerce(float), vol.Range(min=0, min_included=False)),
+        vol.Optional("date"): cv.date,
+        vol.Optional("message"): vol.All(cv.string, vol.Length(max=500)),
+    }
+)
+IMPORT_STATISTICS_SCHEMA = vol.Schema(
+    {
+        **TARGET,
+        vol.Required("start"): cv.date,
+        vol.Optional("end"): cv.date,
+    }
+)
+
+
+def _check_range(start: date, end: date, longest: timedelta) -> None:
+    if end <= start:
+        raise service_error("end_before_start")
+    if end - start > longest:
+        raise service_error("range_too_long", days=str(longest.days))
+
+
+async def async_get_consumption(call: ServiceCall) -> ServiceResponse:
+    """Return metered usage of Berlin days [start, end), with cost where prices are known."""
+    entry, subscription = resolve_target(call.hass, call, started=True)
+    start: date = call.data["start"]
+    end: date = call.data["end"]
+    _check_range(start, end, MAX_CONSUMPTION_RANGE)
+    resolution = call.data["resolution"]
+    client = entry.runtime_data.client
+    analog = subscription.is_analog
+    periods: list[Any] = []
+    if analog:
+        usage = await nomos_call(
+            entry, call, client.get_usage(subscription.id, start, end, "month")
+        )
+        for item in usage.items:
+            periods.append(
+                {"start": item.start.isoformat(), "kwh": round(item.usage, 3), "cost": None}
+            )
+        return {
+            "subscription_number": subscription.display_number,
+            "resolution": "month",
+            "unit": "kWh",
+            "periods": periods,
+        }
+    quarters = await nomos_call(
+        entry, call, entry.runtime_data.energy.async_quarters(subscription.id, start, end)
+    )
+    hours = hourly_from_quarters(quarters)
+    if resolution == "15min":
+        periods = [
+            {
+                "start": quarter.start.isoformat(),
+                "kwh": round(quarter.kwh, 4),
+                "cost": money(quarter.cost_eur),
+            }
+            for quarter in quarters
+        ]
+    elif resolution == "hour":
+        periods = [
+            {
+                "start": hour.start.isoformat(),
+                "kwh": round(hour.kwh, 4),
+                "cost": money(hour.cost_eur),
+            }
+            for hour in hours
+        ]
+    else:
+        for first, last in _calendar_periods(start, end, resolution):
+            total = period_total(hours, first, last)
+            if total is not None:
+                periods.append(
+                    {
+                        "start": day_start(first).isoformat(),
+                        "kwh": round(total.kwh, 4),
+                        "cost": money(total.cost_eur),
+                    }
+                )
+    return {
+        "subscription_number": subscription.display_number,
+        "resolution": resolution,
+        "unit": "kWh",
+        "currency": "EUR",
+        "periods": periods,
+    }
+
+
+def _calendar_periods(start: date, end: date, resolution: str) -> list[tuple[date, date]]:
+    """Split Berlin days [start, end) into days or calendar months (first, last day)."""
+    periods = []
+    day = start
+    while day < end:
+        if resolution == "day":
+            following = day + timedelta(days=1)
+        else:
+            following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        periods.append((day, min(following, end) - timedelta(days=1)))
+        day = following
+    return periods
+
+
+async def async_get_invoices(call: ServiceCall) -> ServiceResponse:
+    """Return the subscription's invoices, newest first."""
+    entry, subscription = resolve_target(call.hass, call, started=True)
+    invoices = await nomos_call(
+        entry, call, entry.runtime_data.client.list_invoices(subscription.id)
+    )
+    ordered = sorted(
+        invoices, key=lambda invoice: invoice.issued_at or invoice.period_end, reverse=True
+    )
+    return {
+        "subscription_number": subscription.display_number,
+        "currency": "EUR",
+        "invoices": [
+            {
+                "id": invoice.id,
+                "number": invoice.number,
+                "type": invoice.type,
+                "status": invoice.status,
+                "total": invoice.total,
+                "usage_kwh": invoice.usage,
+                "period_start": invoice.period_start.isoformat(),
+                "period_end": invoice.period_end.isoformat(),
+                "issued_at": invoice.issued_at.isoformat() if invoice.issued_at else None,
+                "paid_at": invoice.paid_at.isoformat() if invoice.paid_at else None,
+                "voids": invoice.voids,
+            }
+            for invoice in ordered
+        ],
+    }
+
+
+async def async_import_statistics(call: ServiceCall) -> ServiceResponse:
+    """Re-import usage statistics from `start` to the newest data.
+
+    The import always reaches the newest imported day, so the running sums of
+    later hours stay consistent with a corrected range.
+    """
+    entry, subscription = resolve_target(call.hass, call, started=True)
+    if subscription.is_analog:
+        raise service_error("analog_meter_no_statistics")
+    today = local_date(dt_util.utcnow())
+    start: date = call.data["start"]
+    end: date = call.data.get("end") or today
+    _check_range(start, end, timedelta(days=BACKFILL_DAYS + 1))
+    energy = entry.runtime_data.energy
+    first = energy.first_import_day(subscription, today)
+    imported = entry.runtime_data.cache.imported_until.get(subscription.id)
+    until = min(max(end, imported or end), today)
+    begin = max(start, first)
+    if until <= begin:
+        raise service_error("nothing_to_import")
+    hours = await nomos_call(entry, call, energy.async_import(subscription, begin, until))
+    total = period_total(hours, begin, until - timedelta(days=1))
+    return {
+        "subscription_number": subscription.display_number,
+        "start": begin.isoformat(),
+        "end": until.isoformat(),
+        "hours": len(hours),
+        "consumption_kwh": round(total.kwh, 3) if total else 0.0,
+        "cost_eur": money(total.cost_eur) if total else None,
+    }
+
+
+async def async_submit_meter_reading(call: ServiceCall) -> ServiceResponse:
+    """Submit an analog meter reading (needs personal API credentials that may write)."""
+    entry, subscription = resolve_target(call.hass, call)
+    if not subscription.is_analog:
+        raise service_error("meter_reading_smart_meter")
+    if not any(scope.startswith("write") for scope in entry.runtime_data.tokens.scopes):
+        raise service_error("meter_reading_not_allowed")
+    day: date = call.data.get("date") or local_date(dt_util.utcnow())
+    submit = entry.runtime_data.client.submit_meter_reading(
+        subscription.id, call.data["value"], day_start(day), call.data.get("message")
+    )
+    try:
+        reading = await nomos_call(entry, call, submit)
+    except HomeAssistantError as err:
+        cause = err.__cause__
+        if isinstance(cause, NomosForbiddenError):
+            raise service_error("meter_reading_not_allowed") from cause
+        for code in cause.detail_codes if isinstance(cause, NomosApiError) else ():
+            if code in METER_READING_ERRORS:
+                raise service_error(
+                    METER_READING_ERRORS[code], value=str(call.data["value"]), date=day.isoformat()
+                ) from cause
+        raise
+    return {
+        "id": reading.id,
+        "subscription_number": subscription.display_number,
+        "value": reading.value,
+        "date": day.isoformat(),
+    }
