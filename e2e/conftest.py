@@ -28,12 +28,32 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The README's screenshots (docs/images/) and the screenshot of this suite each is.
+# `script/screenshots` refreshes them from a run of this suite.
+DOCS_IMAGES = ROOT / "docs" / "images"
+README_SCREENSHOTS = {
+    "config-flow.png": "01b-choose-sign-in.png",
+    "nomos-sign-in.png": "02-nomos-1-email.png",
+    "device.png": "04-device.png",
+    "price-chart.png": "11-price-chart.png",
+}
+
+
 @pytest.fixture(scope="session")
-def artifacts() -> Path:
-    """Where screenshots and logs of this run go (artifacts/e2e/)."""
+def artifacts() -> Generator[Path]:
+    """Where screenshots and logs of this run go (artifacts/e2e/).
+
+    With NOMOS_UPDATE_SCREENSHOTS=1 the README's screenshots are refreshed
+    from them at the end of the run.
+    """
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
-    return ARTIFACTS
+    yield ARTIFACTS
+    if os.environ.get("NOMOS_UPDATE_SCREENSHOTS") == "1":
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        for image, shot in README_SCREENSHOTS.items():
+            if (ARTIFACTS / shot).exists():
+                shutil.copyfile(ARTIFACTS / shot, DOCS_IMAGES / image)
 
 
 @pytest.fixture(scope="session")

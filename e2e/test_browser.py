@@ -6,6 +6,7 @@ Screenshots of the key screens land in artifacts/e2e/.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
@@ -125,6 +126,7 @@ async def test_add_see_prices_revoke_and_reauthenticate(
     await page.get_by_text("Nomos Energy", exact=True).first.click()
     recommended = page.get_by_text("Sign in with Nomos (recommended)")
     await expect(recommended).to_be_visible(timeout=TIMEOUT)
+    await page.evaluate("() => Promise.allSettled(document.getAnimations().map(a => a.finished))")
     await page.screenshot(path=artifacts / "01b-choose-sign-in.png")
     async with context.expect_page() as popup_info:
         await recommended.click()
@@ -193,7 +195,78 @@ async def test_add_see_prices_revoke_and_reauthenticate(
         await page.wait_for_timeout(500)
     assert await current_price_row(page) in expected_prices()
     await page.screenshot(path=artifacts / "10-device-again.png", full_page=True)
+
+    # The price history as a statistic: a built-in statistics graph can show it.
+    await show_price_history(stack, page, artifacts)
     await context.close()
+
+
+async def show_price_history(stack: Stack, page: Page, artifacts: Path) -> None:
+    """Wait for the backfilled price statistic, put it on a dashboard, screenshot the chart."""
+    statistic = "nomos_energy:4x44emkx_price"
+    since = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    for _ in range(240):  # the first import (two years) runs in the background after sign-in
+        rows = await stack.websocket(
+            {
+                "type": "recorder/statistics_during_period",
+                "start_time": since,
+                "statistic_ids": [statistic],
+                "period": "hour",
+                "types": ["mean"],
+            }
+        )
+        if rows.get(statistic):
+            break
+        await asyncio.sleep(0.5)
+    else:
+        pytest.fail(f"{statistic} has no recent hours")
+    await stack.websocket(
+        {
+            "type": "lovelace/dashboards/create",
+            "url_path": "nomos-prices",
+            "title": "Nomos prices",
+            "mode": "storage",
+            "show_in_sidebar": True,
+            "require_admin": False,
+        }
+    )
+    await stack.websocket(
+        {
+            "type": "lovelace/config/save",
+            "url_path": "nomos-prices",
+            "config": {
+                "views": [
+                    {
+                        "title": "Prices",
+                        "cards": [
+                            {
+                                "type": "statistics-graph",
+                                "title": "Nomos all-in price, hourly (EUR/kWh)",
+                                "entities": [statistic],
+                                "stat_types": ["mean", "min", "max"],
+                                "period": "hour",
+                                "days_to_show": 3,
+                                "chart_type": "line",
+                            }
+                        ],
+                    }
+                ]
+            },
+        }
+    )
+    await page.goto(f"{stack.ha_url}/nomos-prices/0")
+    chart = page.locator("hui-statistics-graph-card")
+    await expect(chart).to_be_visible(timeout=TIMEOUT)
+    await expect(page.get_by_text("Nomos all-in price, hourly (EUR/kWh)")).to_be_visible()
+    # The chart draws itself with an animation on a canvas: keep the first still frame.
+    previous = b""
+    for _ in range(40):
+        frame = await chart.screenshot()
+        if frame == previous:
+            break
+        previous = frame
+        await page.wait_for_timeout(250)
+    (artifacts / "11-price-chart.png").write_bytes(previous)
 
 
 async def test_runs_on_the_release_users_run_with_a_clean_log(stack: Stack) -> None:

@@ -33,6 +33,7 @@ from .timetravel import berlin, walk
 pytestmark = pytest.mark.energy_import
 CONSUMPTION = "nomos_energy:4x44emkx_consumption"
 COST = "nomos_energy:4x44emkx_cost"
+PRICE = "nomos_energy:4x44emkx_price"
 
 
 def anna_sub(simulator: NomosSimulator) -> Subscription:
@@ -63,6 +64,22 @@ async def hourly_stats(
         statistics_during_period, hass, start, end, {statistic_id}, "hour", None, {"state", "sum"}
     )
     return rows.get(statistic_id, [])
+
+
+async def api_hourly_prices(
+    simulator: NomosSimulator, email: str, sub_id: str, start: date, end: date
+) -> dict[datetime, list[float]]:
+    """The API's own quarter-hour prices of Berlin days [start, end), in EUR/kWh, by UTC hour."""
+    customer = simulator.customer_by_email(email)
+    token = simulator.issue_tokens(customer.id)["access_token"]
+    async with aiohttp.ClientSession() as session:
+        client = NomosClient(session, StaticTokenProvider(token))
+        prices = await client.get_prices(sub_id, start, end - timedelta(days=1))
+    hours: dict[datetime, list[float]] = {}
+    for item in prices.items or ():
+        hour = item.start.replace(minute=0)
+        hours.setdefault(hour, []).append(item.amount / 100)
+    return hours
 
 
 @pytest.fixture
@@ -99,6 +116,30 @@ async def test_backfill_sums_equal_the_api(
     assert names[CONSUMPTION] == "Nomos 4X44EMKX consumption"
     assert names[COST] == "Nomos 4X44EMKX cost"
     assert entry.runtime_data.cache.imported_until[sub_id] == end
+    # The price as an hourly statistic, from the prices that came with the usage:
+    # mean, minimum and maximum of each hour's quarters, across the October DST change.
+    await async_wait_recording_done(hass)
+    price_rows = (
+        await get_instance(hass).async_add_executor_job(
+            statistics_during_period,
+            hass,
+            day_start(start),
+            day_start(end),
+            {PRICE},
+            "hour",
+            None,
+            {"mean", "min", "max"},
+        )
+    )[PRICE]
+    expected_prices = await api_hourly_prices(simulator, ANNA, sub_id, start, end)
+    assert len(price_rows) == len(expected_prices) == 89 * 24 + 1
+    for row in price_rows:
+        quarters = expected_prices[datetime.fromtimestamp(row["start"], UTC)]
+        assert len(quarters) == 4
+        assert row["mean"] == pytest.approx(sum(quarters) / 4)
+        assert row["min"] == pytest.approx(min(quarters))
+        assert row["max"] == pytest.approx(max(quarters))
+    assert names[PRICE] == "Nomos 4X44EMKX price"
     # The sensors read the same data.
     day_kwh, day_eur = await api_totals(simulator, ANNA, sub_id, date(2026, 11, 28), end)
     assert float(

@@ -13,6 +13,7 @@ from custom_components.nomos_energy.price_schedule import (
     PriceLevel,
     PriceSchedule,
     day_bounds,
+    hourly_prices,
     local_date,
     resample_hourly,
 )
@@ -191,3 +192,27 @@ def test_levels_follow_the_price_order(
             ranked.append((interval.price_ct, order.index(level)))
     ranked.sort()
     assert all(a[1] <= b[1] for a, b in itertools.pairwise(ranked))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([SPRING, AUTUMN, NORMAL]),
+    st.lists(
+        st.one_of(st.none(), st.floats(-50, 200, allow_nan=False)), min_size=100, max_size=100
+    ),
+)
+def test_hourly_prices_match_a_direct_computation(day: date, prices: list[float | None]) -> None:
+    """Each clock hour: mean, min and max of its known quarters in EUR; unknown hours are gaps."""
+    schedule = day_schedule(day, price=lambda i: prices[i])
+    hours = hourly_prices(schedule.day(day))
+    by_hour: dict[datetime, list[float]] = {}
+    for interval in schedule.day(day):
+        if interval.price_ct is not None:
+            by_hour.setdefault(interval.start.replace(minute=0), []).append(interval.price_ct / 100)
+    assert [hour.start for hour in hours] == sorted(by_hour)
+    for hour in hours:
+        values = by_hour[hour.start]
+        assert hour.mean == pytest.approx(sum(values) / len(values))
+        assert (hour.minimum, hour.maximum) == (min(values), max(values))
+    # A day has 23, 24 or 25 clock hours, each of four quarters.
+    assert len(hours) <= len(schedule.day(day)) // 4

@@ -229,3 +229,12 @@ def test_platforms_declare_parallel_updates() -> None:
     for platform in ("sensor", "binary_sensor", "event"):
         module = importlib.import_module(f"custom_components.nomos_energy.{platform}")
         assert module.PARALLEL_UPDATES == 0
+
+
+def test_readme_screenshots_exist_and_are_used() -> None:
+    """Every screenshot the README shows exists, and none lies around unused."""
+    readme = (ROOT / "README.md").read_text()
+    shown = set(re.findall(r"\(docs/images/([\w.-]+\.png)\)", readme))
+    present = {path.name for path in (ROOT / "docs/images").glob("*.png")}
+    assert shown == present
+    assert len(shown) >= 4

@@ -110,8 +110,30 @@ class NomosCoordinator[DataT](DataUpdateCoordinator[DataT]):
     """A coordinator with its own back-off that recovers when the entry's access does."""
 
     config_entry: NomosConfigEntry
-    outage: Outage
-    access: AccessMonitor
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: NomosConfigEntry,
+        client: NomosClient,
+        access: AccessMonitor,
+        *,
+        concern: str,
+        update_interval: timedelta,
+        outage: Outage,
+    ) -> None:
+        """Create the coordinator for one concern of the entry."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {concern}",
+            update_interval=update_interval,
+        )
+        self.client = client
+        self.access = access
+        self.outage = outage
+        entry.async_on_unload(access.add_recovery_listener(self.recover))
 
     @callback
     def recover(self) -> None:
@@ -137,16 +159,14 @@ class SubscriptionCoordinator(NomosCoordinator[SubscriptionData]):
         """Create the coordinator."""
         super().__init__(
             hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} subscriptions",
+            entry,
+            client,
+            access,
+            concern="subscriptions",
             update_interval=SUBSCRIPTIONS_UPDATE_INTERVAL,
+            outage=Outage("subscriptions", RETRY_BACKOFF_MAX, SUBSCRIPTIONS_RETRY_MAX),
         )
-        self.client = client
         self.cache = cache
-        self.outage = Outage("subscriptions", RETRY_BACKOFF_MAX, SUBSCRIPTIONS_RETRY_MAX)
-        self.access = access
-        entry.async_on_unload(access.add_recovery_listener(self.recover))
 
     async def _async_update_data(self) -> SubscriptionData:
         """List subscriptions; retrieve details only for new or changed ones.
@@ -220,20 +240,18 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
         """Create the coordinator."""
         super().__init__(
             hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} prices",
+            entry,
+            client,
+            subscriptions.access,
+            concern="prices",
             update_interval=PRICE_POLL_INTERVAL,
+            outage=Outage("prices", RETRY_BACKOFF_FIRST, RETRY_BACKOFF_MAX),
         )
-        self.client = client
         self.subscriptions = subscriptions
-        self.access = subscriptions.access
-        entry.async_on_unload(self.access.add_recovery_listener(self.recover))
         self.cache = cache
         self.publication_offset = installation_offset(entry.entry_id)
         # For each subscription, the date whose prices were last seen arriving.
         self.published: dict[str, date] = {}
-        self.outage = Outage("prices", RETRY_BACKOFF_FIRST, RETRY_BACKOFF_MAX)
         # Every quarter-hour the entities move to the new interval, from the cache.
         entry.async_on_unload(
             async_track_utc_time_change(hass, self._quarter_hour, minute=(0, 15, 30, 45), second=0)

@@ -1,4 +1,4 @@
-"""Consumption and cost as long-term statistics for the Energy dashboard."""
+"""Consumption, cost and price as long-term statistics (Energy dashboard, graphs)."""
 
 from __future__ import annotations
 
@@ -22,26 +22,34 @@ from homeassistant.util.unit_conversion import EnergyConverter
 
 from .const import DOMAIN, LOGGER
 from .nomos_client import Subscription
+from .price_schedule import HourlyPrice
 from .usage_statistics import HourlyUsage, StatisticRow, running_sums
 
+PRICE_UNIT = "EUR/kWh"
 # How far back to look for the running sum before an import window.
 _SUM_LOOKBACK = (timedelta(days=45), timedelta(days=800))
 
 
+def _slug(subscription: Subscription) -> str:
+    return "".join(c for c in subscription.display_number.lower() if c.isalnum())
+
+
 def statistic_ids(subscription: Subscription) -> tuple[str, str]:
     """Return the stable consumption and cost statistic ids of a subscription."""
-    slug = "".join(c for c in subscription.display_number.lower() if c.isalnum())
+    slug = _slug(subscription)
     return f"{DOMAIN}:{slug}_consumption", f"{DOMAIN}:{slug}_cost"
 
 
-async def _names(hass: HomeAssistant, subscription: Subscription) -> tuple[str, str]:
-    """Return the translated statistic names, e.g. "Nomos 4X44EMKX consumption"."""
+def price_statistic_id(subscription: Subscription) -> str:
+    """Return the stable price statistic id of a subscription."""
+    return f"{DOMAIN}:{_slug(subscription)}_price"
+
+
+async def _name(hass: HomeAssistant, subscription: Subscription, statistic: str) -> str:
+    """Return a translated statistic name, e.g. "Nomos 4X44EMKX consumption"."""
     strings = await async_get_translations(hass, hass.config.language, "entity", [DOMAIN])
-    prefix = f"component.{DOMAIN}.entity.sensor"
-    consumption = strings.get(f"{prefix}.consumption_statistic.name", "Consumption")
-    cost = strings.get(f"{prefix}.cost_statistic.name", "Cost")
-    device = f"Nomos {subscription.display_number}"
-    return f"{device} {consumption}", f"{device} {cost}"
+    key = f"component.{DOMAIN}.entity.sensor.{statistic}_statistic.name"
+    return f"Nomos {subscription.display_number} {strings.get(key, statistic)}"
 
 
 async def _sum_before(hass: HomeAssistant, statistic_id: str, start: datetime) -> float:
@@ -90,7 +98,8 @@ async def async_import_hours(
         await _sum_before(hass, consumption_id, start),
         await _sum_before(hass, cost_id, start),
     )
-    consumption_name, cost_name = await _names(hass, subscription)
+    consumption_name = await _name(hass, subscription, "consumption")
+    cost_name = await _name(hass, subscription, "cost")
     async_add_external_statistics(
         hass,
         StatisticMetaData(
@@ -118,3 +127,31 @@ async def async_import_hours(
             ),
             _data(cost),
         )
+
+
+async def async_import_prices(
+    hass: HomeAssistant, subscription: Subscription, hours: Sequence[HourlyPrice]
+) -> None:
+    """Write the all-in price as an hourly statistic: mean, minimum and maximum in EUR/kWh.
+
+    Re-importing an hour replaces it, so the daily import can simply write
+    every hour it reads again.
+    """
+    if not hours or "recorder" not in hass.config.components:
+        return
+    async_add_external_statistics(
+        hass,
+        StatisticMetaData(
+            mean_type=StatisticMeanType.ARITHMETIC,
+            has_sum=False,
+            name=await _name(hass, subscription, "price"),
+            source=DOMAIN,
+            statistic_id=price_statistic_id(subscription),
+            unit_class=None,
+            unit_of_measurement=PRICE_UNIT,
+        ),
+        [
+            StatisticData(start=hour.start, mean=hour.mean, min=hour.minimum, max=hour.maximum)
+            for hour in hours
+        ],
+    )

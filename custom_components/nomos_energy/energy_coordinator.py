@@ -15,9 +15,7 @@ from .cache import NomosCache
 from .const import (
     BACKFILL_DAYS,
     CORRECTION_WINDOW_DAYS,
-    DOMAIN,
     FETCH_CHUNK_DAYS,
-    LOGGER,
     RETRY_BACKOFF_MAX,
     SUBSCRIPTIONS_RETRY_MAX,
     USAGE_PUBLICATION,
@@ -30,9 +28,16 @@ from .coordinator import (
     installation_offset,
     update_failed,
 )
-from .energy import async_import_hours
+from .energy import async_import_hours, async_import_prices
 from .nomos_client import Invoice, NomosClient, NomosError, Subscription
-from .price_schedule import BERLIN, PriceSchedule, day_start, intervals_from_series, local_date
+from .price_schedule import (
+    BERLIN,
+    PriceSchedule,
+    day_start,
+    hourly_prices,
+    intervals_from_series,
+    local_date,
+)
 from .usage_statistics import (
     HourlyUsage,
     PeriodTotal,
@@ -41,6 +46,16 @@ from .usage_statistics import (
     hourly_from_quarters,
     period_total,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class UsageChunk:
+    """Costed 15-minute usage of Berlin days [start, end), with the prices that cover it."""
+
+    start: date
+    end: date
+    quarters: list[QuarterUsage]
+    prices: PriceSchedule
 
 
 @dataclass(frozen=True)
@@ -87,19 +102,17 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
         """Create the coordinator."""
         super().__init__(
             hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} energy",
+            entry,
+            client,
+            subscriptions.access,
+            concern="energy",
             update_interval=timedelta(hours=24),
+            outage=Outage("usage and invoices", RETRY_BACKOFF_MAX, SUBSCRIPTIONS_RETRY_MAX),
         )
-        self.client = client
         self.subscriptions = subscriptions
-        self.access = subscriptions.access
-        entry.async_on_unload(self.access.add_recovery_listener(self.recover))
         self.prices = prices
         self.cache = cache
         self.run_offset = installation_offset(entry.entry_id)
-        self.outage = Outage("usage and invoices", RETRY_BACKOFF_MAX, SUBSCRIPTIONS_RETRY_MAX)
         # Imports of one entry never overlap (the daily run, the action).
         self.import_lock = asyncio.Lock()
 
@@ -202,18 +215,26 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
         """
         hours: list[HourlyUsage] = []
         async with self.import_lock:
-            async for chunk_end, quarters in self.usage_chunks(subscription.id, start, end):
-                chunk = hourly_from_quarters(quarters)
-                await async_import_hours(self.hass, subscription, chunk)
-                hours.extend(chunk)
+            async for chunk in self.usage_chunks(subscription.id, start, end):
+                chunk_hours = hourly_from_quarters(chunk.quarters)
+                await async_import_hours(self.hass, subscription, chunk_hours)
+                # The prices came with the chunk: no extra request for their history.
+                await async_import_prices(
+                    self.hass,
+                    subscription,
+                    hourly_prices(
+                        chunk.prices.between(day_start(chunk.start), day_start(chunk.end))
+                    ),
+                )
+                hours.extend(chunk_hours)
                 known = self.cache.imported_until.get(subscription.id)
-                if known is None or chunk_end > known:
-                    self.cache.set_imported_until(subscription.id, chunk_end)
+                if known is None or chunk.end > known:
+                    self.cache.set_imported_until(subscription.id, chunk.end)
         return hours
 
     async def usage_chunks(
         self, subscription_id: str, start: date, end: date
-    ) -> AsyncIterator[tuple[date, list[QuarterUsage]]]:
+    ) -> AsyncIterator[UsageChunk]:
         """Yield the costed 15-minute usage of Berlin days [start, end), chunk by chunk.
 
         The one place usage is fetched: the daily import and `get_consumption`
@@ -224,7 +245,7 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
             chunk_end = min(chunk_start + timedelta(FETCH_CHUNK_DAYS), end)
             usage = await self.client.get_usage(subscription_id, chunk_start, chunk_end, "15min")
             prices = await self.async_prices(subscription_id, chunk_start, chunk_end)
-            yield chunk_end, costed_quarters(usage.items, prices)
+            yield UsageChunk(chunk_start, chunk_end, costed_quarters(usage.items, prices), prices)
             chunk_start = chunk_end
 
     async def async_quarters(
@@ -233,8 +254,8 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
         """Return the costed 15-minute usage of Berlin days [start, end)."""
         return [
             quarter
-            async for _, quarters in self.usage_chunks(subscription_id, start, end)
-            for quarter in quarters
+            async for chunk in self.usage_chunks(subscription_id, start, end)
+            for quarter in chunk.quarters
         ]
 
     async def async_prices(self, subscription_id: str, start: date, end: date) -> PriceSchedule:

@@ -106,6 +106,32 @@ def intervals_from_series(series: PriceSeriesLike) -> list[PriceInterval]:
 
 
 @dataclass(frozen=True, slots=True)
+class HourlyPrice:
+    """Mean, minimum and maximum of an hour's known prices, in EUR/kWh."""
+
+    start: datetime
+    mean: float
+    minimum: float
+    maximum: float
+
+
+def hourly_prices(intervals: Iterable[PriceInterval]) -> list[HourlyPrice]:
+    """Aggregate intervals into clock hours (UTC); unknown prices are left out.
+
+    An hour whose prices are all unknown has no row: a gap, never a zero.
+    """
+    hours: dict[datetime, list[float]] = {}
+    for interval in intervals:
+        if interval.price_ct is not None:
+            hour = interval.start.replace(minute=0, second=0, microsecond=0)
+            hours.setdefault(hour, []).append(interval.price_ct / CT_PER_EUR)
+    return [
+        HourlyPrice(hour, sum(values) / len(values), min(values), max(values))
+        for hour, values in sorted(hours.items())
+    ]
+
+
+@dataclass(frozen=True, slots=True)
 class DayStats:
     """Minimum, maximum and average of a day's known prices (ct/kWh)."""
 
