@@ -302,16 +302,7 @@ def _invoice_attributes(data: EnergyData) -> dict[str, Any] | None:
     invoice = data.latest_invoice
     if invoice is None:
         return None
-    return {
-        "number": invoice.number,
-        "type": invoice.type,
-        "status": invoice.status,
-        "period_start": invoice.period_start.isoformat(),
-        "period_end": invoice.period_end.isoformat(),
-        "issued_at": invoice.issued_at.isoformat() if invoice.issued_at else None,
-        "paid_at": invoice.paid_at.isoformat() if invoice.paid_at else None,
-        "usage_kwh": invoice.usage,
-    }
+    return invoice.summary()
 
 
 ENERGY_SENSORS: tuple[NomosEnergySensorDescription, ...] = (

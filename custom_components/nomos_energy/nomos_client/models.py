@@ -499,6 +499,23 @@ class Invoice:
     paid_at: datetime | None
     voids: str | None
 
+    def summary(self) -> dict[str, Any]:
+        """Return what a person reads on an invoice, with ISO times (JSON-ready)."""
+
+        def stamp(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
+        return {
+            "number": self.number,
+            "type": self.type,
+            "status": self.status,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "issued_at": stamp(self.issued_at),
+            "paid_at": stamp(self.paid_at),
+            "usage_kwh": self.usage,
+        }
+
     @classmethod
     def from_fields(cls, fields: Fields) -> Invoice:
         """Parse one invoice of any type."""

@@ -87,23 +87,11 @@ async def async_get_consumption(call: ServiceCall) -> ServiceResponse:
         entry, call, entry.runtime_data.energy.async_quarters(subscription.id, start, end)
     )
     hours = hourly_from_quarters(quarters)
-    if resolution == "15min":
+    if resolution in ("15min", "hour"):
+        rows = quarters if resolution == "15min" else hours
         periods = [
-            {
-                "start": quarter.start.isoformat(),
-                "kwh": round(quarter.kwh, 4),
-                "cost": money(quarter.cost_eur),
-            }
-            for quarter in quarters
-        ]
-    elif resolution == "hour":
-        periods = [
-            {
-                "start": hour.start.isoformat(),
-                "kwh": round(hour.kwh, 4),
-                "cost": money(hour.cost_eur),
-            }
-            for hour in hours
+            {"start": row.start.isoformat(), "kwh": round(row.kwh, 4), "cost": money(row.cost_eur)}
+            for row in rows
         ]
     else:
         for first, last in _calendar_periods(start, end, resolution):
@@ -154,15 +142,8 @@ async def async_get_invoices(call: ServiceCall) -> ServiceResponse:
         "invoices": [
             {
                 "id": invoice.id,
-                "number": invoice.number,
-                "type": invoice.type,
-                "status": invoice.status,
+                **invoice.summary(),
                 "total": invoice.total,
-                "usage_kwh": invoice.usage,
-                "period_start": invoice.period_start.isoformat(),
-                "period_end": invoice.period_end.isoformat(),
-                "issued_at": invoice.issued_at.isoformat() if invoice.issued_at else None,
-                "paid_at": invoice.paid_at.isoformat() if invoice.paid_at else None,
                 "voids": invoice.voids,
             }
             for invoice in ordered
