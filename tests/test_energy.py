@@ -28,7 +28,7 @@ from nomos_simulator import NomosSimulator
 from nomos_simulator.data import Subscription
 
 from .conftest import ANNA, DAVID, AddEntry
-from .timetravel import berlin, walk
+from .timetravel import berlin, travel, walk
 
 pytestmark = pytest.mark.energy_import
 CONSUMPTION = "nomos_energy:4x44emkx_consumption"
@@ -381,3 +381,30 @@ async def test_daily_run_time_and_request_budget(
         assert timedelta(0) <= moment - run < timedelta(minutes=11)
     assert simulator.count("GET /invoices") == 2
     assert simulator.count("GET /subscriptions") == 2
+
+
+async def test_the_daily_import_runs_once_even_when_woken_early(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """A timer firing a moment early, and refreshes asked for by hand, never add a run."""
+    freezer.move_to(berlin(2026, 11, 29, 18, 0))
+    entry = await add_entry(ANNA)
+    energy = entry.runtime_data.energy
+    due = energy.due_at
+    simulator.requests.clear()
+    # Someone presses "update" on an energy sensor at noon: nothing is due.
+    await travel(hass, freezer, berlin(2026, 11, 30, 12, 0))
+    await energy.async_refresh()
+    assert simulator.count("GET /subscriptions/{id}/usage") == 0
+    # The timer wakes half a second before the moment: the run happens, once.
+    await travel(hass, freezer, due - timedelta(seconds=0.5))
+    await energy.async_refresh()
+    assert simulator.count("GET /subscriptions/{id}/usage") == 1
+    await walk(hass, freezer, due + timedelta(hours=2), timedelta(minutes=5))
+    assert simulator.count("GET /subscriptions/{id}/usage") == 1
+    assert energy.due_at > due + timedelta(hours=20)

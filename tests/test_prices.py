@@ -8,6 +8,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 
 from custom_components.nomos_energy.price_schedule import BERLIN, day_bounds
@@ -189,6 +190,34 @@ async def test_a_normal_week_costs_one_price_request_a_day(
             + offset
         )
         assert timedelta(0) <= moment - first_try < timedelta(minutes=31)
+
+
+async def test_an_unknown_price_is_asked_for_a_few_times_a_day(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A price Nomos publishes as null is not missing: no request every 15 minutes for it."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    sub = anna_subscription(simulator)
+    unknown = berlin(2026, 11, 29, 22, 0)
+    sub.price_overrides[unknown] = None
+    freezer.move_to(berlin(2026, 11, 29, 0, 5))
+    entry = await add_entry(ANNA)
+    # Half a day of polls, and of people pressing "update" on the price entities.
+    for hour in range(1, 13):
+        await walk(hass, freezer, berlin(2026, 11, 29, hour, 5), timedelta(minutes=15))
+        await hass.services.async_call(
+            "homeassistant", "update_entity", {"entity_id": CURRENT}, blocking=True
+        )
+    # The first fetch, then a re-ask every four hours at most (not 48 polls).
+    assert 1 < simulator.count(PRICES) <= 1 + 12 // 4
+    # Once Nomos knows the price, it arrives within those four hours.
+    del sub.price_overrides[unknown]
+    await walk(hass, freezer, berlin(2026, 11, 29, 16, 5), timedelta(minutes=15))
+    schedule = entry.runtime_data.prices.data[sub.id]
+    assert schedule.at(unknown).price_ct == pytest.approx(price_at(simulator, unknown))
 
 
 @pytest.mark.parametrize(("day", "quarters"), [(date(2026, 3, 29), 92), (date(2026, 10, 25), 100)])

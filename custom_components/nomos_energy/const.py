@@ -33,6 +33,9 @@ PRICE_PUBLICATION: Final = time(14, 20)
 PUBLICATION_SPREAD: Final = timedelta(minutes=80)
 # While tomorrow is still missing after that, ask again at this interval.
 PRICE_POLL_INTERVAL: Final = timedelta(minutes=15)
+# A price Nomos published as unknown (null) is not missing: ask again for it at
+# most this often (a few times a day), not on every poll.
+UNKNOWN_PRICE_RETRY: Final = timedelta(hours=4)
 # Back-off after errors: doubling from the first to the last value.
 RETRY_BACKOFF_FIRST: Final = timedelta(minutes=2)
 RETRY_BACKOFF_MAX: Final = timedelta(minutes=30)

@@ -33,6 +33,7 @@ from .const import (
     SUBSCRIPTIONS_PENDING_INTERVAL,
     SUBSCRIPTIONS_RETRY_MAX,
     SUBSCRIPTIONS_UPDATE_INTERVAL,
+    UNKNOWN_PRICE_RETRY,
 )
 from .nomos_client import (
     ClientCredentialsTokens,
@@ -252,6 +253,8 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
         self.publication_offset = installation_offset(entry.entry_id)
         # For each subscription, the date whose prices were last seen arriving.
         self.published: dict[str, date] = {}
+        # When Nomos was last asked again for prices it had published as unknown.
+        self.asked_for_unknown: dict[str, datetime] = {}
         # Every quarter-hour the entities move to the new interval, from the cache.
         entry.async_on_unload(
             async_track_utc_time_change(hass, self._quarter_hour, minute=(0, 15, 30, 45), second=0)
@@ -267,14 +270,27 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
         local = datetime.combine(day, PRICE_PUBLICATION, BERLIN) + self.publication_offset
         return dt_util.as_utc(local)
 
-    def _missing(self, schedule: PriceSchedule, now: datetime) -> bool:
-        """Return whether Nomos should be asked for this subscription now."""
+    def _wanted_days(self, now: datetime) -> list[date]:
+        """Return the days whose prices should be known now: today, and tomorrow once due."""
         today = local_date(now)
-        if not schedule.is_day_complete(today):
+        if now >= self.publication_time(today):
+            return [today, today + timedelta(days=1)]
+        return [today]
+
+    def _missing(self, sub_id: str, schedule: PriceSchedule, now: datetime) -> bool:
+        """Return whether Nomos should be asked for this subscription now.
+
+        A day that is not there yet is asked for on every poll. A day Nomos
+        published with unknown (null) prices is asked for again only every
+        UNKNOWN_PRICE_RETRY.
+        """
+        days = self._wanted_days(now)
+        if not all(schedule.is_day_covered(day) for day in days):
             return True
-        return now >= self.publication_time(today) and not schedule.is_day_complete(
-            today + timedelta(days=1)
-        )
+        if all(schedule.is_day_complete(day) for day in days):
+            return False
+        asked = self.asked_for_unknown.get(sub_id)
+        return asked is None or now - asked >= UNKNOWN_PRICE_RETRY
 
     async def _async_update_data(self) -> dict[str, PriceSchedule]:
         """Fetch what is missing; otherwise serve the cache without calling Nomos."""
@@ -288,7 +304,7 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
         if self.outage.due(now):
             for sub_id in self.subscriptions.data.active_ids:
                 schedule = schedules.get(sub_id, PriceSchedule())
-                if not self._missing(schedule, now):
+                if not self._missing(sub_id, schedule, now):
                     continue
                 try:
                     series = await self.client.get_prices(sub_id, today, tomorrow)
@@ -301,6 +317,11 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
                 )
                 changed = changed or merged != schedule
                 schedules[sub_id] = merged
+                if any(
+                    merged.is_day_covered(day) and not merged.is_day_complete(day)
+                    for day in self._wanted_days(now)
+                ):
+                    self.asked_for_unknown[sub_id] = now
                 if not had_tomorrow and schedules[sub_id].is_day_complete(tomorrow):
                     self.published[sub_id] = tomorrow
             self.outage.record(error, now)
@@ -336,10 +357,18 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
         if self.outage.retry_at is not None:
             return max(self.outage.retry_at - now, timedelta(seconds=1))
         active = self.subscriptions.data.active_ids
-        if any(self._missing(schedules.get(sub_id, PriceSchedule()), now) for sub_id in active):
+        due = [
+            sub_id
+            for sub_id in active
+            if self._missing(sub_id, schedules.get(sub_id, PriceSchedule()), now)
+        ]
+        if due:
             return PRICE_POLL_INTERVAL
         today = local_date(now)
-        next_publication = self.publication_time(today)
-        if now >= next_publication:
-            next_publication = self.publication_time(today + timedelta(days=1))
-        return next_publication - now
+        next_check = self.publication_time(today)
+        if now >= next_check:
+            next_check = self.publication_time(today + timedelta(days=1))
+        for sub_id in active:
+            if (asked := self.asked_for_unknown.get(sub_id)) is not None:
+                next_check = min(next_check, max(asked + UNKNOWN_PRICE_RETRY, now))
+        return max(next_check - now, timedelta(seconds=1))

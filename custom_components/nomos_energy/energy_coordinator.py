@@ -47,6 +47,9 @@ from .usage_statistics import (
     period_total,
 )
 
+# Home Assistant's timers may fire a little before their moment.
+EARLY_WAKE = timedelta(minutes=1)
+
 
 @dataclass(frozen=True, slots=True)
 class UsageChunk:
@@ -113,6 +116,8 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
         self.prices = prices
         self.cache = cache
         self.run_offset = installation_offset(entry.entry_id)
+        # When the next daily run is due (set by each run).
+        self.due_at = self.next_run(dt_util.utcnow())
         # Imports of one entry never overlap (the daily run, the action).
         self.import_lock = asyncio.Lock()
 
@@ -148,6 +153,10 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
         current: dict[str, EnergyData] | None = self.data  # None until the first run
         result = dict(current or {})
         error: NomosError | None = None
+        if current is not None and not self.outage.failures and now < self.due_at - EARLY_WAKE:
+            # Not due: a manual refresh, or a timer that woke far too early.
+            self.update_interval = self.due_at - now
+            return result
         if self.outage.due(now):
             if current is not None:
                 # The daily contract check rides along, sharing this run's token.
@@ -162,8 +171,11 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
             self.outage.record(error, now)
             if error is not None:
                 self.access.failed(error, now)
+        # Timers may fire up to a second early: the next run is the one after
+        # this moment's, never this moment again.
+        self.due_at = self.next_run(now + EARLY_WAKE)
         retry = self.outage.retry_at
-        self.update_interval = (retry if retry is not None else self.next_run(now)) - now
+        self.update_interval = (retry if retry is not None else self.due_at) - now
         if error is not None and not result:
             raise update_failed(error) from error
         return result

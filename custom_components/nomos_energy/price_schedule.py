@@ -244,6 +244,11 @@ class PriceSchedule:
         first = self.at(start)
         return cursor >= end and first is not None
 
+    def is_day_covered(self, day: date) -> bool:
+        """Return whether every interval of the day is present (prices may be unknown)."""
+        start, end = day_bounds(day)
+        return self.covers(start, end)
+
     def is_day_complete(self, day: date) -> bool:
         """Return whether every interval of the day is present with a known price."""
         start, end = day_bounds(day)
