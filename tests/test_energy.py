@@ -142,16 +142,17 @@ async def test_backfill_sums_equal_the_api(
     assert names[PRICE] == "Nomos 4X44EMKX price"
     # The sensors read the same data.
     day_kwh, day_eur = await api_totals(simulator, ANNA, sub_id, date(2026, 11, 28), end)
+    # Energy to the Wh, money to the cent.
     assert float(
         hass.states.get("sensor.nomos_4x44emkx_consumption_yesterday").state
-    ) == pytest.approx(day_kwh)
+    ) == pytest.approx(day_kwh, abs=0.0005)
     assert float(hass.states.get("sensor.nomos_4x44emkx_cost_yesterday").state) == pytest.approx(
-        day_eur
+        day_eur, abs=0.005
     )
     month_kwh, _ = await api_totals(simulator, ANNA, sub_id, date(2026, 11, 1), end)
     assert float(
         hass.states.get("sensor.nomos_4x44emkx_consumption_this_month").state
-    ) == pytest.approx(month_kwh)
+    ) == pytest.approx(month_kwh, abs=0.0005)
 
 
 async def test_correction_changes_exactly_the_affected_hours(

@@ -73,15 +73,18 @@ async def test_prices_before_publication(
     day = [price_at(simulator, day_bounds(date(2026, 11, 29))[0] + i * QUARTER) for i in range(96)]
     assert value(hass, "sensor.nomos_4x44emkx_lowest_price_today") == pytest.approx(min(day) / 100)
     assert value(hass, "sensor.nomos_4x44emkx_highest_price_today") == pytest.approx(max(day) / 100)
+    # States carry a millionth of a euro, not float noise.
     assert value(hass, "sensor.nomos_4x44emkx_average_price_today") == pytest.approx(
-        sum(day) / 9600
+        sum(day) / 9600, abs=5e-7
     )
+    assert len(state(hass, "sensor.nomos_4x44emkx_average_price_today").split(".")[1]) <= 6
     cheapest = day_bounds(date(2026, 11, 29))[0] + day.index(min(day)) * QUARTER
     assert (
         datetime.fromisoformat(state(hass, "sensor.nomos_4x44emkx_time_of_lowest_price_today"))
         == cheapest
     )
-    assert state(hass, "sensor.nomos_4x44emkx_lowest_price_tomorrow") == STATE_UNAVAILABLE
+    # Not published yet is unknown, not unavailable (which would mean "cannot reach Nomos").
+    assert state(hass, "sensor.nomos_4x44emkx_lowest_price_tomorrow") == STATE_UNKNOWN
     assert state(hass, "binary_sensor.nomos_4x44emkx_prices_for_tomorrow_available") == STATE_OFF
     assert state(hass, "sensor.nomos_4x44emkx_price_level") in {
         "very_cheap",
@@ -161,7 +164,7 @@ async def test_tomorrow_arrives_after_publication(
     assert value(hass, "sensor.nomos_4x44emkx_lowest_price_today") == pytest.approx(
         min(tomorrow) / 100
     )
-    assert state(hass, "sensor.nomos_4x44emkx_lowest_price_tomorrow") == STATE_UNAVAILABLE
+    assert state(hass, "sensor.nomos_4x44emkx_lowest_price_tomorrow") == STATE_UNKNOWN
     assert value(hass, CURRENT) == pytest.approx(
         price_at(simulator, berlin(2026, 11, 30, 0, 30)) / 100
     )
@@ -238,7 +241,7 @@ async def test_dst_days(
     assert len(schedule.day(day)) == quarters
     expected = [price_at(simulator, start + i * QUARTER) for i in range(quarters)]
     assert value(hass, "sensor.nomos_4x44emkx_average_price_today") == pytest.approx(
-        sum(expected) / quarters / 100
+        sum(expected) / quarters / 100, abs=5e-7
     )
     simulator.requests.clear()
     # Walk through the changed hour quarter by quarter; each state matches its interval.
@@ -271,7 +274,7 @@ async def test_null_zero_and_negative_prices(
     assert state(hass, "sensor.nomos_4x44emkx_price_level") == "very_cheap"
     # An hour with an unknown quarter still averages the known ones.
     assert value(hass, "sensor.nomos_4x44emkx_average_price_this_hour") == pytest.approx(
-        (0.0 - 1.23 + price_at(simulator, base + 3 * QUARTER)) / 300
+        (0.0 - 1.23 + price_at(simulator, base + 3 * QUARTER)) / 300, abs=5e-7
     )
 
 
@@ -310,8 +313,8 @@ async def test_24_hour_outage_and_restart(
     assert value(hass, CURRENT) == pytest.approx(
         price_at(simulator, berlin(2026, 11, 30, 16, 0)) / 100
     )
-    # Tomorrow (Dec 1) could not be fetched: its sensors are unavailable, today's are not.
-    assert state(hass, "sensor.nomos_4x44emkx_lowest_price_tomorrow") == STATE_UNAVAILABLE
+    # Tomorrow (Dec 1) could not be fetched: unknown, while today's keep their values.
+    assert state(hass, "sensor.nomos_4x44emkx_lowest_price_tomorrow") == STATE_UNKNOWN
     assert state(hass, "sensor.nomos_4x44emkx_lowest_price_today") != STATE_UNAVAILABLE
     # Back-off keeps the requests bounded during the whole outage.
     # Back-off: 24 hours of outage cost a bounded number of requests in all.

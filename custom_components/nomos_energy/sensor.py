@@ -100,12 +100,29 @@ class NomosPriceSensorDescription(SensorEntityDescription):
     """Describes a sensor computed from the price schedule at a moment."""
 
     value_fn: Callable[[PriceSchedule, datetime], PriceValue]
-    available_fn: Callable[[PriceSchedule, datetime], bool] = lambda schedule, now: True
 
 
 def _eur(price_ct: float | None) -> float | None:
-    """Nomos sends ct/kWh; the sensors the Energy dashboard may pick show EUR/kWh."""
-    return None if price_ct is None else price_ct / CT_PER_EUR
+    """Nomos sends ct/kWh; the sensors the Energy dashboard may pick show EUR/kWh.
+
+    Rounded to what a price means (a millionth of a euro), so no float noise
+    such as 0.31070000000000003 reaches a state.
+    """
+    return None if price_ct is None else round(price_ct / CT_PER_EUR, 6)
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _kwh(value: float | None) -> float | None:
+    """Energy to the Wh."""
+    return None if value is None else round(value, 3)
+
+
+def _money(value: float | None) -> float | None:
+    """Money to the cent."""
+    return None if value is None else round(value, 2)
 
 
 def _current_ct(schedule: PriceSchedule, now: datetime) -> float | None:
@@ -139,10 +156,6 @@ def _day_stat(day_offset: int, field: str) -> Callable[[PriceSchedule, datetime]
     return value
 
 
-def _tomorrow_known(schedule: PriceSchedule, now: datetime) -> bool:
-    return schedule.day_stats(local_date(now) + timedelta(days=1)) is not None
-
-
 PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
     NomosPriceSensorDescription(
         key="current_price",
@@ -158,7 +171,7 @@ PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
         native_unit_of_measurement=CT_PER_KWH,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
-        value_fn=_current_ct,
+        value_fn=lambda schedule, now: _round(_current_ct(schedule, now), 4),
     ),
     NomosPriceSensorDescription(
         key="next_price",
@@ -207,7 +220,6 @@ PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=4,
         value_fn=_day_stat(1, "minimum"),
-        available_fn=_tomorrow_known,
     ),
     NomosPriceSensorDescription(
         key="tomorrow_max",
@@ -216,7 +228,6 @@ PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=4,
         value_fn=_day_stat(1, "maximum"),
-        available_fn=_tomorrow_known,
     ),
     NomosPriceSensorDescription(
         key="tomorrow_average",
@@ -225,7 +236,6 @@ PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=4,
         value_fn=_day_stat(1, "average"),
-        available_fn=_tomorrow_known,
     ),
     NomosPriceSensorDescription(
         key="today_min_time",
@@ -312,7 +322,7 @@ ENERGY_SENSORS: tuple[NomosEnergySensorDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=lambda data: data.yesterday.kwh if data.yesterday else None,
+        value_fn=lambda data: _kwh(data.yesterday.kwh) if data.yesterday else None,
         include=_smart,
     ),
     NomosEnergySensorDescription(
@@ -321,7 +331,7 @@ ENERGY_SENSORS: tuple[NomosEnergySensorDescription, ...] = (
         device_class=SensorDeviceClass.MONETARY,
         native_unit_of_measurement="EUR",
         suggested_display_precision=2,
-        value_fn=lambda data: data.yesterday.cost_eur if data.yesterday else None,
+        value_fn=lambda data: _money(data.yesterday.cost_eur) if data.yesterday else None,
         include=_smart,
     ),
     NomosEnergySensorDescription(
@@ -330,7 +340,7 @@ ENERGY_SENSORS: tuple[NomosEnergySensorDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=lambda data: data.month.kwh if data.month else None,
+        value_fn=lambda data: _kwh(data.month.kwh) if data.month else None,
         include=_smart,
     ),
     NomosEnergySensorDescription(
@@ -339,7 +349,7 @@ ENERGY_SENSORS: tuple[NomosEnergySensorDescription, ...] = (
         device_class=SensorDeviceClass.MONETARY,
         native_unit_of_measurement="EUR",
         suggested_display_precision=2,
-        value_fn=lambda data: data.month.cost_eur if data.month else None,
+        value_fn=lambda data: _money(data.month.cost_eur) if data.month else None,
         include=_smart,
     ),
     NomosEnergySensorDescription(
@@ -348,7 +358,7 @@ ENERGY_SENSORS: tuple[NomosEnergySensorDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=0,
-        value_fn=lambda data: data.latest_month[1] if data.latest_month else None,
+        value_fn=lambda data: _kwh(data.latest_month[1]) if data.latest_month else None,
         attributes_fn=lambda data: (
             {"month": data.latest_month[0].strftime("%Y-%m")} if data.latest_month else None
         ),
@@ -484,13 +494,6 @@ class NomosPriceSensor(NomosEntity[PriceCoordinator], SensorEntity):
     @property
     def _schedule(self) -> PriceSchedule:
         return self.coordinator.data.get(self.subscription_id) or PriceSchedule()
-
-    @property
-    def available(self) -> bool:
-        """Available while prices are known; tomorrow's sensors once published."""
-        return super().available and self.entity_description.available_fn(
-            self._schedule, dt_util.utcnow()
-        )
 
     @property
     def native_value(self) -> PriceValue:
