@@ -8,6 +8,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.nomos_energy.const import DOMAIN
@@ -60,33 +61,31 @@ async def test_ended_subscription_offers_to_remove_its_device(
     assert issue_id not in issue_ids(hass)
 
 
-async def test_contract_being_set_up(
+async def test_contract_being_set_up_is_no_repair(
     hass: HomeAssistant,
     simulator: NomosSimulator,
     add_entry: AddEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """No active contract yet: a notice that clears itself once supply starts."""
+    """Nothing to do while a contract is set up: the entity says so, no repair issue."""
     freezer.move_to(berlin(2026, 11, 29, 10, 0))
     entry = await add_entry(CLARA)
-    issue_id = f"contract_being_set_up_{entry.entry_id}"
-    assert issue_id in issue_ids(hass)
-    clara = next(s for s in simulator.subscriptions.values() if s.number == "CL4R4NEW")
-    clara.start_at = berlin(2026, 11, 29, 0, 0)
-    await entry.runtime_data.subscriptions.async_refresh()
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert issue_id not in issue_ids(hass)
+    assert hass.states.get("sensor.nomos_cl4r4new_contract_status").state == "pending"
+    assert not [
+        i for i in issue_ids(hass) if i.startswith(f"contract_being_set_up_{entry.entry_id}")
+    ]
 
 
-async def test_tomorrow_prices_late(
+async def test_late_prices_are_logged_once_not_a_repair(
     hass: HomeAssistant,
     simulator: NomosSimulator,
     add_entry: AddEntry,
     freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Still no prices for tomorrow at 18:00: an issue, cleared when they arrive."""
+    """Still no prices for tomorrow at 18:00: the binary sensor and one log line say so."""
     freezer.move_to(berlin(2026, 11, 29, 13, 0))
-    entry = await add_entry(ANNA)
+    await add_entry(ANNA)
     simulator.inject(
         PRICES,
         body={
@@ -98,17 +97,19 @@ async def test_tomorrow_prices_late(
             "items": [],
         },
     )
-    issue_id = f"tomorrow_prices_missing_{entry.entry_id}"
     await walk(hass, freezer, berlin(2026, 11, 29, 17, 55), timedelta(minutes=15))
-    assert issue_id not in issue_ids(hass)
-    await walk(hass, freezer, berlin(2026, 11, 29, 18, 20), timedelta(minutes=15))
-    assert issue_id in issue_ids(hass)
-    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id).translation_placeholders == {
-        "date": "2026-11-30"
-    }
+    assert "has not published all prices" not in caplog.text
+    await walk(hass, freezer, berlin(2026, 11, 29, 20, 0), timedelta(minutes=15))
+    assert caplog.text.count("has not published all prices for 2026-11-30") == 1
+    assert (
+        hass.states.get("binary_sensor.nomos_4x44emkx_prices_for_tomorrow_available").state == "off"
+    )
+    assert not [issue for issue in issue_ids(hass) if "tomorrow" in issue]
     simulator.clear_faults()
-    await walk(hass, freezer, berlin(2026, 11, 29, 18, 50), timedelta(minutes=15))
-    assert issue_id not in issue_ids(hass)
+    await walk(hass, freezer, berlin(2026, 11, 29, 20, 30), timedelta(minutes=15))
+    assert (
+        hass.states.get("binary_sensor.nomos_4x44emkx_prices_for_tomorrow_available").state == "on"
+    )
 
 
 async def test_upgrade_api_version_issue(

@@ -28,7 +28,7 @@ from .coordinator import (
 )
 from .energy_coordinator import EnergyCoordinator
 from .nomos_client import ClientCredentialsTokens, NomosClient
-from .repairs import async_update_subscription_issues
+from .repairs import async_remove_notices, async_update_subscription_issues
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
@@ -83,6 +83,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     _remove_stale_devices(hass, entry)
     async_update_subscription_issues(hass, entry)  # after the platforms made the devices
+    async_remove_notices(hass, entry.entry_id)
     # The first import can take a while (up to two years of usage): never block setup on it.
     entry.async_create_background_task(hass, energy.async_refresh(), "nomos_energy first import")
     return True

@@ -33,6 +33,8 @@ PRICE_PUBLICATION: Final = time(14, 20)
 PUBLICATION_SPREAD: Final = timedelta(minutes=80)
 # While tomorrow is still missing after that, ask again at this interval.
 PRICE_POLL_INTERVAL: Final = timedelta(minutes=15)
+# Tomorrow's prices usually arrive at about 14:20 Berlin time; after this they are late.
+TOMORROW_LATE_AFTER: Final = time(18, 0)
 # A price Nomos published as unknown (null) is not missing: ask again for it at
 # most this often (a few times a day), not on every poll.
 UNKNOWN_PRICE_RETRY: Final = timedelta(hours=4)

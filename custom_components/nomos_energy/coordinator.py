@@ -33,6 +33,7 @@ from .const import (
     SUBSCRIPTIONS_PENDING_INTERVAL,
     SUBSCRIPTIONS_RETRY_MAX,
     SUBSCRIPTIONS_UPDATE_INTERVAL,
+    TOMORROW_LATE_AFTER,
     UNKNOWN_PRICE_RETRY,
 )
 from .nomos_client import (
@@ -51,7 +52,7 @@ from .price_schedule import (
     intervals_from_series,
     local_date,
 )
-from .repairs import async_check_api_version, async_update_price_issues
+from .repairs import async_check_api_version
 
 if TYPE_CHECKING:
     from .energy_coordinator import EnergyCoordinator
@@ -253,6 +254,8 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
         self.publication_offset = installation_offset(entry.entry_id)
         # For each subscription, the date whose prices were last seen arriving.
         self.published: dict[str, date] = {}
+        # The day whose late prices were last reported in the log.
+        self.late_logged: date | None = None
         # When Nomos was last asked again for prices it had published as unknown.
         self.asked_for_unknown: dict[str, datetime] = {}
         # Every quarter-hour the entities move to the new interval, from the cache.
@@ -331,16 +334,32 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
         if changed:  # the cache file is rewritten only when prices changed
             self.cache.set_prices(schedules)
         self.update_interval = self._next_check(now, schedules)
-        async_update_price_issues(
-            self.hass,
-            self.config_entry.entry_id,
-            self.subscriptions.data.active_ids,
-            schedules,
-            now,
-        )
+        self._log_late_prices(schedules, now)
         if error is not None and not any(schedules.values()):
             raise update_failed(error) from error
         return schedules
+
+    def _log_late_prices(self, schedules: dict[str, PriceSchedule], now: datetime) -> None:
+        """Say once a day in the log when tomorrow's prices are still missing in the evening.
+
+        Nothing for the user to do (the binary sensor shows it): no repair issue.
+        """
+        tomorrow = local_date(now) + timedelta(days=1)
+        if now.astimezone(BERLIN).time() < TOMORROW_LATE_AFTER or self.late_logged == tomorrow:
+            return
+        missing = [
+            sub_id
+            for sub_id in self.subscriptions.data.active_ids
+            if not schedules.get(sub_id, PriceSchedule()).is_day_complete(tomorrow)
+        ]
+        if missing:
+            self.late_logged = tomorrow
+            LOGGER.warning(
+                "Nomos has not published all prices for %s yet (usually by 14:20); "
+                "asking again every %s minutes",
+                tomorrow.isoformat(),
+                int(PRICE_POLL_INTERVAL.total_seconds() // 60),
+            )
 
     def add_history(self, subscription_id: str, intervals: list[PriceInterval]) -> None:
         """Keep prices fetched for older days (the statistics import needs them)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.repairs import RepairsFlow
@@ -13,13 +12,10 @@ import voluptuous as vol
 
 from .const import DOMAIN
 from .nomos_client import NomosError
-from .price_schedule import BERLIN, PriceSchedule, local_date
 
 if TYPE_CHECKING:
     from .coordinator import NomosConfigEntry
 
-# Tomorrow's prices usually arrive at about 14:20 Berlin time; after this they are late.
-TOMORROW_LATE_AFTER = time(18, 0)
 ISSUE_UPGRADE_API_VERSION = "upgrade_api_version"
 
 
@@ -56,52 +52,17 @@ def async_update_subscription_issues(hass: HomeAssistant, entry: NomosConfigEntr
             )
         else:
             ir.async_delete_issue(hass, DOMAIN, issue_id)
-    issue_id = f"contract_being_set_up_{entry.entry_id}"
-    if not runtime.subscriptions.data.active_ids and not any(
-        subscription.is_ended for subscription in subscriptions.values()
-    ):
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="contract_being_set_up",
-            translation_placeholders={"name": entry.title},
-        )
-    else:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
 @callback
-def async_update_price_issues(
-    hass: HomeAssistant,
-    entry_id: str,
-    active_ids: list[str],
-    schedules: dict[str, PriceSchedule],
-    now: datetime,
-) -> None:
-    """Raise the issue when tomorrow's prices are still missing long after publication."""
-    tomorrow = local_date(now) + timedelta(days=1)
-    late = now.astimezone(BERLIN).time() >= TOMORROW_LATE_AFTER
-    missing = [
-        sub_id
-        for sub_id in active_ids
-        if not schedules.get(sub_id, PriceSchedule()).is_day_complete(tomorrow)
-    ]
-    issue_id = f"tomorrow_prices_missing_{entry_id}"
-    if late and missing:
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="tomorrow_prices_missing",
-            translation_placeholders={"date": tomorrow.isoformat()},
-        )
-    else:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
+def async_remove_notices(hass: HomeAssistant, entry_id: str) -> None:
+    """Remove the notices of older releases that asked the user to do nothing.
+
+    "Contract being set up" and "tomorrow's prices are late" are shown by
+    entities (contract status, prices for tomorrow available) and the log now.
+    """
+    for legacy in ("contract_being_set_up", "tomorrow_prices_missing"):
+        ir.async_delete_issue(hass, DOMAIN, f"{legacy}_{entry_id}")
 
 
 @callback
