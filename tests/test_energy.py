@@ -344,9 +344,9 @@ async def test_get_consumption_resolutions(
         if resolution == "day":
             assert len(response["periods"]) == 14
         if resolution == "month":
-            assert [p["start"] for p in response["periods"]] == [
-                day_start(date(2026, 10, 20)).isoformat(),
-                day_start(date(2026, 11, 1)).isoformat(),
+            assert [datetime.fromisoformat(p["start"]) for p in response["periods"]] == [
+                day_start(date(2026, 10, 20)),
+                day_start(date(2026, 11, 1)),
             ]
     assert len(set(totals.values())) == 1, totals
     kwh, eur = await api_totals(

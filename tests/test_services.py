@@ -47,7 +47,8 @@ async def call(hass: HomeAssistant, service: str, **data: object) -> dict:
 async def anna_after_publication(
     hass: HomeAssistant, add_entry: AddEntry, freezer: FrozenDateTimeFactory
 ) -> MockConfigEntry:
-    """Anna's entry at 16:00 Berlin: today and tomorrow are cached."""
+    """Anna's entry at 16:00 Berlin, in a Home Assistant set to Berlin time: both days cached."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
     freezer.move_to(berlin(2026, 11, 29, 16, 0))
     return await add_entry(ANNA)
 
@@ -63,7 +64,7 @@ async def test_get_prices_from_cache(
     assert response["unit"] == "EUR/kWh"
     prices = response["prices"]
     assert len(prices) == 96 * 2
-    assert prices[0]["start"] == berlin(2026, 11, 29, 0, 0).isoformat()
+    assert datetime.fromisoformat(prices[0]["start"]) == berlin(2026, 11, 29, 0, 0)
     first = anna_sub(simulator).price_item(berlin(2026, 11, 29, 0, 0))["amount"]
     assert prices[0]["price_ct"] == pytest.approx(first)
     assert prices[0]["price"] == pytest.approx(first / 100)
@@ -83,8 +84,8 @@ async def test_get_prices_hourly_with_components(
         components=True,
     )
     prices = response["prices"]
-    assert [item["start"] for item in prices] == [
-        berlin(2026, 11, 30, hour, 0).isoformat() for hour in (6, 7, 8)
+    assert [datetime.fromisoformat(item["start"]) for item in prices] == [
+        berlin(2026, 11, 30, hour, 0) for hour in (6, 7, 8)
     ]
     sub = anna_sub(simulator)
     quarters = [sub.price_item(berlin(2026, 11, 30, 6, m))["amount"] for m in (0, 15, 30, 45)]
@@ -110,7 +111,7 @@ async def test_get_prices_outside_the_cache_fetches(
     response = await call(
         hass, "get_prices", start="2026-11-30 10:00:00", end="2026-11-30 11:00:00"
     )
-    assert response["prices"][0]["start"] == berlin(2026, 11, 30, 10, 0).isoformat()
+    assert datetime.fromisoformat(response["prices"][0]["start"]) == berlin(2026, 11, 30, 10, 0)
     assert len(response["prices"]) == 4
 
 
@@ -247,7 +248,7 @@ async def test_find_non_contiguous_and_bounds(
     starts = [item["start"] for item in response["intervals"]]
     assert starts == sorted(starts)
     assert all(
-        berlin(2026, 11, 30, 0, 0).isoformat() <= start < berlin(2026, 11, 30, 12, 0).isoformat()
+        berlin(2026, 11, 30, 0, 0) <= datetime.fromisoformat(start) < berlin(2026, 11, 30, 12, 0)
         for start in starts
     )
 
@@ -256,27 +257,35 @@ async def test_find_non_contiguous_and_bounds(
     ("data", "key"),
     [
         (
-            {
-                "duration": {"hours": 3},
-                "earliest_start": "2026-12-01T00:00:00+01:00",
-                "latest_end": "2026-12-01T06:00:00+01:00",
-            },
-            "no_prices",
-        ),
-        (
             {"duration": {"hours": 3}, "latest_end": "2026-11-29T18:00:00+01:00"},
             "window_longer_than_range",
         ),
         ({"duration": {"hours": 1}, "latest_end": "2026-11-29T16:00:00+01:00"}, "end_before_start"),
     ],
 )
-async def test_find_window_errors(
+async def test_find_window_invalid_input(
     hass: HomeAssistant, anna_after_publication: MockConfigEntry, data: dict, key: str
 ) -> None:
-    """When the window cannot fit into known prices, a translated error says why."""
+    """Input that can never work fails with a translated error that says why."""
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, "find_cheapest_window", **data)
     assert err.value.translation_key == key
+
+
+async def test_window_beyond_the_known_prices_is_an_answer(
+    hass: HomeAssistant, anna_after_publication: MockConfigEntry
+) -> None:
+    """No prices known for the range yet: `found: false` and what is known, no failure."""
+    response = await call(
+        hass,
+        "find_cheapest_window",
+        duration={"hours": 3},
+        earliest_start="2026-12-01T00:00:00+01:00",
+        latest_end="2026-12-01T06:00:00+01:00",
+    )
+    assert response["found"] is False
+    assert response["reason"] == "no_prices"
+    assert response["known_start"] is None
 
 
 async def test_window_does_not_fit_around_unknown_prices(
@@ -291,14 +300,15 @@ async def test_window_does_not_fit_around_unknown_prices(
     for hour in range(10, 24):
         sub.price_overrides[berlin(2026, 11, 29, hour, 30)] = None
     await add_entry(ANNA)
-    with pytest.raises(ServiceValidationError) as err:
-        await call(hass, "find_cheapest_window", duration={"hours": 2})
-    assert err.value.translation_key == "window_does_not_fit"
+    response = await call(hass, "find_cheapest_window", duration={"hours": 2})
+    assert response["found"] is False
+    assert response["reason"] == "window_does_not_fit"
     # Known runs between the unknown half-hours are three quarters long.
-    assert err.value.translation_placeholders["available"] == "3"
-    with pytest.raises(ServiceValidationError) as err:
-        await call(hass, "find_cheapest_window", duration={"hours": 13}, contiguous=False)
-    assert err.value.translation_key == "not_enough_prices"
+    assert response["intervals_usable"] == 3
+    assert datetime.fromisoformat(response["known_end"]) == berlin(2026, 11, 30, 0, 0)
+    response = await call(hass, "find_cheapest_window", duration={"hours": 13}, contiguous=False)
+    assert response["found"] is False
+    assert response["reason"] == "not_enough_prices"
     response = await call(hass, "find_cheapest_window", duration={"minutes": 45})
     assert len(response["intervals"]) == 3
     assert all(item["price"] is not None for item in response["intervals"])
@@ -356,3 +366,71 @@ async def test_action_responses(
 ) -> None:
     """What automations get back from each action, whole."""
     assert await call(hass, action, **data) == snapshot
+
+
+async def test_time_trigger_at_the_quarter_gets_that_quarter(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An automation at 22:00:00 runs a moment later; the 22:00-22:15 quarter still counts."""
+    sub = anna_sub(simulator)
+    # Make 22:00-22:15 by far the cheapest quarter of the evening.
+    sub.price_overrides[berlin(2026, 11, 29, 22, 0)] = -50.0
+    freezer.move_to(berlin(2026, 11, 29, 21, 30))
+    await add_entry(ANNA)
+    freezer.move_to(berlin(2026, 11, 29, 22, 0, 0) + timedelta(milliseconds=300))
+    response = await call(hass, "find_cheapest_window", duration={"minutes": 15})
+    assert datetime.fromisoformat(response["start"]) == berlin(2026, 11, 29, 22, 0)
+    # Two minutes late, the quarter in progress counts only when asked for.
+    freezer.move_to(berlin(2026, 11, 29, 22, 2))
+    response = await call(hass, "find_cheapest_window", duration={"minutes": 15})
+    assert datetime.fromisoformat(response["start"]) >= berlin(2026, 11, 29, 22, 15)
+    response = await call(
+        hass, "find_cheapest_window", duration={"minutes": 15}, include_current=True
+    )
+    assert datetime.fromisoformat(response["start"]) == berlin(2026, 11, 29, 22, 0)
+
+
+async def test_non_contiguous_segments_and_run_estimate(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    anna_after_publication: MockConfigEntry,
+) -> None:
+    """Segments switch on and off exactly around the gaps; the power gives the run's cost."""
+    start, end = berlin(2026, 11, 30, 0, 0), berlin(2026, 11, 30, 12, 0)
+    response = await call(
+        hass,
+        "find_cheapest_window",
+        duration={"hours": 2},
+        contiguous=False,
+        earliest_start=start.isoformat(),
+        latest_end=end.isoformat(),
+        power=2.0,
+    )
+    assert response["found"] is True
+    chosen = {
+        datetime.fromisoformat(item["start"]).astimezone(UTC) for item in response["intervals"]
+    }
+    covered = set()
+    for segment in response["segments"]:
+        # Times as people read them: in Home Assistant's time zone.
+        assert segment["start"].endswith("+01:00")
+        moment = datetime.fromisoformat(segment["start"]).astimezone(UTC)
+        while moment < datetime.fromisoformat(segment["end"]):
+            covered.add(moment)
+            moment += QUARTER
+    assert covered == chosen  # exactly the chosen quarters, not the gaps between them
+    prices = {moment: anna_sub(simulator).price_item(moment)["amount"] / 100 for moment in chosen}
+    assert response["energy_kwh"] == pytest.approx(4.0)
+    assert response["cost"] == pytest.approx(
+        sum(2.0 * 0.25 * p for p in prices.values()), abs=0.005
+    )
+    all_prices = [
+        anna_sub(simulator).price_item(start + i * QUARTER)["amount"] / 100 for i in range(48)
+    ]
+    average_cost = 4.0 * sum(all_prices) / len(all_prices)
+    assert response["cost_at_average_price"] == pytest.approx(average_cost, abs=0.005)
+    assert response["saving"] == pytest.approx(average_cost - response["cost"], abs=0.011)
+    assert response["saving"] > 0

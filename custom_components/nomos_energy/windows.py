@@ -28,6 +28,21 @@ class Window:
         """Return the end of the last chosen interval."""
         return self.intervals[-1].end
 
+    @property
+    def segments(self) -> list[tuple[datetime, datetime]]:
+        """Return the chosen intervals merged into gap-free runs (start, end).
+
+        An appliance switched on at each segment's start and off at its end
+        runs exactly in the chosen quarter-hours, never through the gaps.
+        """
+        runs: list[tuple[datetime, datetime]] = []
+        for interval in self.intervals:
+            if runs and runs[-1][1] == interval.start:
+                runs[-1] = (runs[-1][0], interval.end)
+            else:
+                runs.append((interval.start, interval.end))
+        return runs
+
 
 class WindowError(ValueError):
     """The window cannot be placed; `reason` is a translation key."""

@@ -43,6 +43,11 @@ def aware(moment: datetime | None) -> datetime | None:
     return dt_util.as_utc(moment)
 
 
+def local_iso(moment: datetime) -> str:
+    """Return an instant as ISO text in Home Assistant's time zone (as people read times)."""
+    return dt_util.as_local(moment).isoformat()
+
+
 def resolve_target(
     hass: HomeAssistant, call: ServiceCall, *, started: bool = False
 ) -> tuple[NomosConfigEntry, Subscription]:

@@ -15,7 +15,7 @@ from ..const import BACKFILL_DAYS
 from ..nomos_client import NomosApiError, NomosForbiddenError
 from ..price_schedule import day_start, local_date
 from ..usage_statistics import hourly_from_quarters, period_total
-from .common import TARGET, money, nomos_call, resolve_target, service_error
+from .common import TARGET, local_iso, money, nomos_call, resolve_target, service_error
 
 MAX_CONSUMPTION_RANGE = timedelta(days=366)
 # Nomos's plausibility errors and the translation keys that explain them.
@@ -75,7 +75,7 @@ async def async_get_consumption(call: ServiceCall) -> ServiceResponse:
         )
         for item in usage.items:
             periods.append(
-                {"start": item.start.isoformat(), "kwh": round(item.usage, 3), "cost": None}
+                {"start": local_iso(item.start), "kwh": round(item.usage, 3), "cost": None}
             )
         return {
             "subscription_number": subscription.display_number,
@@ -90,7 +90,7 @@ async def async_get_consumption(call: ServiceCall) -> ServiceResponse:
     if resolution in ("15min", "hour"):
         rows = quarters if resolution == "15min" else hours
         periods = [
-            {"start": row.start.isoformat(), "kwh": round(row.kwh, 4), "cost": money(row.cost_eur)}
+            {"start": local_iso(row.start), "kwh": round(row.kwh, 4), "cost": money(row.cost_eur)}
             for row in rows
         ]
     else:
@@ -99,7 +99,7 @@ async def async_get_consumption(call: ServiceCall) -> ServiceResponse:
             if total is not None:
                 periods.append(
                     {
-                        "start": day_start(first).isoformat(),
+                        "start": local_iso(day_start(first)),
                         "kwh": round(total.kwh, 4),
                         "cost": money(total.cost_eur),
                     }
