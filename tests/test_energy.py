@@ -13,6 +13,7 @@ from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
     statistics_during_period,
 )
+from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.recorder import get_instance
@@ -409,3 +410,51 @@ async def test_the_daily_import_runs_once_even_when_woken_early(
     await walk(hass, freezer, due + timedelta(hours=2), timedelta(minutes=5))
     assert simulator.count("GET /subscriptions/{id}/usage") == 1
     assert energy.due_at > due + timedelta(hours=20)
+
+
+async def test_day_and_month_sensors_mean_what_their_names_say(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """Across midnight, the 1st and a restart: yesterday is yesterday, this month this month."""
+    yesterday = "sensor.nomos_4x44emkx_consumption_yesterday"
+    month = "sensor.nomos_4x44emkx_consumption_this_month"
+    freezer.move_to(berlin(2026, 11, 30, 18, 0))
+    entry = await add_entry(ANNA)
+    sub_id = anna_sub(simulator).id
+    nov29, _ = await api_totals(simulator, ANNA, sub_id, date(2026, 11, 29), date(2026, 11, 30))
+    assert float(hass.states.get(yesterday).state) == pytest.approx(nov29, abs=0.0005)
+    assert hass.states.get(yesterday).attributes["date"] == "2026-11-29"
+    # A minute after midnight yesterday is Nov 30: not imported before 16:00, so unknown.
+    await walk(hass, freezer, berlin(2026, 12, 1, 0, 1), timedelta(minutes=15))
+    state = hass.states.get(yesterday)
+    assert state.state == STATE_UNKNOWN
+    assert state.attributes == {**state.attributes, "date": "2026-11-30", "complete": False}
+    # On the 1st, "this month" is December: no day of it has ended yet.
+    month_state = hass.states.get(month)
+    assert month_state.state == STATE_UNKNOWN
+    assert month_state.attributes["month"] == "2026-12"
+    # A restart before the import: the figures come back at once from the cache.
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    simulator.inject("GET /subscriptions/{id}/usage", status=503)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(yesterday).state == STATE_UNKNOWN
+    assert hass.states.get(yesterday).attributes["date"] == "2026-11-30"
+    simulator.clear_faults()
+    # After the daily import Nov 30 is in, and December still has no ended day.
+    await walk(hass, freezer, berlin(2026, 12, 1, 17, 30), timedelta(minutes=15))
+    nov30, _ = await api_totals(simulator, ANNA, sub_id, date(2026, 11, 30), date(2026, 12, 1))
+    assert float(hass.states.get(yesterday).state) == pytest.approx(nov30, abs=0.0005)
+    assert hass.states.get(yesterday).attributes["complete"] is True
+    assert hass.states.get(month).state == STATE_UNKNOWN
+    # On Dec 2, this month is Dec 1 alone (not yet imported): unknown, then in after 16:00.
+    await walk(hass, freezer, berlin(2026, 12, 2, 17, 30), timedelta(minutes=15))
+    dec1, _ = await api_totals(simulator, ANNA, sub_id, date(2026, 12, 1), date(2026, 12, 2))
+    assert float(hass.states.get(month).state) == pytest.approx(dec1, abs=0.0005)
+    assert hass.states.get(month).attributes["days_imported"] == 1

@@ -123,9 +123,11 @@ async def test_connection_refused_for_hours(
     entry.runtime_data.client._base_url = url
     await walk(hass, freezer, berlin(2026, 11, 29, 18, 40), timedelta(minutes=5))
     assert hass.states.get(TOMORROW).state == STATE_ON
-    # One warning per kind of request that failed (prices; the daily contract check), no more.
-    kinds = [record.args[0] for record in our_records(caplog, logging.WARNING)]
-    assert sorted(kinds) == ["prices", "subscriptions"]
+    # One warning per kind of request that failed (prices; the daily contract check), and
+    # one saying tomorrow's prices are late (after 18:00), no more.
+    warnings = [record.getMessage() for record in our_records(caplog, logging.WARNING)]
+    assert len(warnings) == 3, warnings
+    assert sum("prices for 2026-11-30" in message for message in warnings) == 1
 
 
 @pytest.mark.parametrize(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER
+from .daily_totals import DayTotal
 from .nomos_client import NomosError, Subscription
 from .nomos_client.models import Fields
 from .price_schedule import PriceSchedule
@@ -16,6 +17,8 @@ from .price_schedule import PriceSchedule
 STORAGE_VERSION = 1
 # Writes are batched briefly; Home Assistant flushes pending writes on shutdown.
 SAVE_DELAY = 1
+# Day totals kept for the day and month sensors (this month and the last one).
+DAY_TOTALS_KEPT = timedelta(days=70)
 
 
 class NomosCache:
@@ -32,6 +35,8 @@ class NomosCache:
         self.imported_until: dict[str, date] = {}
         # Subscriptions whose device the user removed: not added again.
         self.hidden: set[str] = set()
+        # Consumption and cost per Berlin day, per subscription (the day and month sensors).
+        self.day_totals: dict[str, dict[date, DayTotal]] = {}
 
     async def async_load(self) -> None:
         """Load what was stored; a damaged cache is ignored, never fatal."""
@@ -53,10 +58,14 @@ class NomosCache:
                 for sub_id, day in stored.get("imported_until", {}).items()
             }
             self.hidden = {str(sub_id) for sub_id in stored.get("hidden", [])}
+            self.day_totals = {
+                sub_id: {date.fromisoformat(day): DayTotal.from_json(v) for day, v in days.items()}
+                for sub_id, days in stored.get("day_totals", {}).items()
+            }
         except (NomosError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
             LOGGER.warning("Ignoring the damaged Nomos cache: %s", err)
             self.subscriptions, self.prices, self.imported_until = None, {}, {}
-            self.hidden = set()
+            self.hidden, self.day_totals = set(), {}
 
     def set_subscriptions(self, subscriptions: dict[str, Subscription]) -> None:
         """Remember the subscriptions."""
@@ -78,6 +87,15 @@ class NomosCache:
         self.imported_until[subscription_id] = day
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
+    def set_day_totals(
+        self, subscription_id: str, totals: dict[date, DayTotal], today: date
+    ) -> None:
+        """Remember freshly imported day totals; days older than DAY_TOTALS_KEPT go."""
+        kept = self.day_totals.get(subscription_id, {}) | totals
+        oldest = today - DAY_TOTALS_KEPT
+        self.day_totals[subscription_id] = {day: t for day, t in kept.items() if day >= oldest}
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
     def _data_to_save(self) -> dict[str, Any]:
         return {
             "subscriptions": None
@@ -88,6 +106,10 @@ class NomosCache:
                 sub_id: day.isoformat() for sub_id, day in self.imported_until.items()
             },
             "hidden": sorted(self.hidden),
+            "day_totals": {
+                sub_id: {day.isoformat(): total.to_json() for day, total in sorted(days.items())}
+                for sub_id, days in self.day_totals.items()
+            },
         }
 
     async def async_flush(self) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.event import async_track_utc_time_change
 from homeassistant.util import dt as dt_util
 
 from .backoff import Outage
@@ -28,6 +29,7 @@ from .coordinator import (
     installation_offset,
     update_failed,
 )
+from .daily_totals import day_totals, yesterday_figure
 from .energy import async_import_hours, async_import_prices
 from .nomos_client import Invoice, NomosClient, NomosError, Subscription
 from .price_schedule import (
@@ -40,15 +42,16 @@ from .price_schedule import (
 )
 from .usage_statistics import (
     HourlyUsage,
-    PeriodTotal,
     QuarterUsage,
     costed_quarters,
     hourly_from_quarters,
-    period_total,
 )
 
 # Home Assistant's timers may fire a little before their moment.
 EARLY_WAKE = timedelta(minutes=1)
+# When yesterday's usage is still missing after the daily run, one more try then
+# (plus this installation's offset).
+EVENING_RETRY = time(21, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +68,6 @@ class UsageChunk:
 class EnergyData:
     """What the daily import learned about one subscription."""
 
-    yesterday: PeriodTotal | None = None
-    month: PeriodTotal | None = None
     # Analog meters: the latest monthly value (first day of the month, kWh).
     latest_month: tuple[date, float] | None = None
     invoices: tuple[Invoice, ...] = ()
@@ -115,11 +116,29 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
         self.subscriptions = subscriptions
         self.prices = prices
         self.cache = cache
+        # The day and month sensors follow the Berlin date: midnight and the 1st
+        # move them without a request.
+        entry.async_on_unload(
+            async_track_utc_time_change(hass, self._tick, minute=(0, 15, 30, 45), second=0)
+        )
         self.run_offset = installation_offset(entry.entry_id)
         # When the next daily run is due (set by each run).
         self.due_at = self.next_run(dt_util.utcnow())
         # Imports of one entry never overlap (the daily run, the action).
         self.import_lock = asyncio.Lock()
+
+    @callback
+    def _tick(self, now: datetime) -> None:
+        self.async_update_listeners()
+
+    def _yesterday_missing(self, today: date) -> bool:
+        """Return whether a supplied smart-meter subscription lacks yesterday's usage."""
+        return any(
+            subscription.is_active
+            and subscription.has_smart_meter
+            and not yesterday_figure(self.cache.day_totals.get(subscription.id, {}), today).complete
+            for subscription in self.subscriptions.data.subscriptions.values()
+        )
 
     def next_run(self, now: datetime) -> datetime:
         """Return the next daily run time after `now`."""
@@ -174,6 +193,10 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
         # Timers may fire up to a second early: the next run is the one after
         # this moment's, never this moment again.
         self.due_at = self.next_run(now + EARLY_WAKE)
+        evening = dt_util.as_utc(datetime.combine(today, EVENING_RETRY, BERLIN) + self.run_offset)
+        if now + EARLY_WAKE < evening < self.due_at and self._yesterday_missing(today):
+            # Nomos may publish a day late: one more try this evening.
+            self.due_at = evening
         retry = self.outage.retry_at
         self.update_interval = (retry if retry is not None else self.due_at) - now
         if error is not None and not result:
@@ -201,13 +224,8 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
             if imported is not None
             else first_day
         )
-        hours = await self.async_import(subscription, start, today)
-        month_start = (today - timedelta(days=1)).replace(day=1)
-        return EnergyData(
-            yesterday=period_total(hours, today - timedelta(days=1), today - timedelta(days=1)),
-            month=period_total(hours, month_start, today - timedelta(days=1)),
-            invoices=invoices,
-        )
+        await self.async_import(subscription, start, today)
+        return EnergyData(invoices=invoices)
 
     @staticmethod
     def first_import_day(subscription: Subscription, today: date) -> date:
@@ -239,6 +257,10 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
                     ),
                 )
                 hours.extend(chunk_hours)
+                # Per-day totals for the day and month sensors (read at every moment).
+                self.cache.set_day_totals(
+                    subscription.id, day_totals(chunk.quarters), local_date(dt_util.utcnow())
+                )
                 known = self.cache.imported_until.get(subscription.id)
                 if known is None or chunk.end > known:
                     self.cache.set_imported_until(subscription.id, chunk.end)

@@ -6,9 +6,9 @@ by one, as Home Assistant core prefers, so each sensor reads in one place.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -30,6 +30,7 @@ from .coordinator import (
     PriceCoordinator,
     SubscriptionCoordinator,
 )
+from .daily_totals import DayTotal, PeriodFigure, month_figure, yesterday_figure
 from .energy_coordinator import EnergyCoordinator, EnergyData
 from .entity import NomosEntity, is_active, track_subscriptions
 from .nomos_client import Subscription
@@ -315,43 +316,74 @@ def _invoice_attributes(data: EnergyData) -> dict[str, Any] | None:
     return invoice.summary()
 
 
-ENERGY_SENSORS: tuple[NomosEnergySensorDescription, ...] = (
-    NomosEnergySensorDescription(
+@dataclass(frozen=True, kw_only=True)
+class NomosPeriodSensorDescription(SensorEntityDescription):
+    """Describes a day or month sensor, read from the day totals against today's date."""
+
+    figure_fn: Callable[[Mapping[date, DayTotal], date], PeriodFigure]
+    value_fn: Callable[[PeriodFigure], float | None]
+    attributes_fn: Callable[[PeriodFigure], dict[str, Any]]
+
+
+def _day_attributes(figure: PeriodFigure) -> dict[str, Any]:
+    return {"date": figure.first_day.isoformat(), "complete": figure.complete}
+
+
+def _month_attributes(figure: PeriodFigure) -> dict[str, Any]:
+    return {
+        "month": figure.first_day.strftime("%Y-%m"),
+        "first_day": figure.first_day.isoformat(),
+        "last_day": figure.last_day.isoformat(),
+        "days_imported": figure.days_imported,
+        "complete": figure.complete,
+    }
+
+
+PERIOD_SENSORS: tuple[NomosPeriodSensorDescription, ...] = (
+    NomosPeriodSensorDescription(
         key="yesterday_consumption",
         translation_key="yesterday_consumption",
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=lambda data: _kwh(data.yesterday.kwh) if data.yesterday else None,
-        include=_smart,
+        figure_fn=yesterday_figure,
+        value_fn=lambda figure: _kwh(figure.kwh),
+        attributes_fn=_day_attributes,
     ),
-    NomosEnergySensorDescription(
+    NomosPeriodSensorDescription(
         key="yesterday_cost",
         translation_key="yesterday_cost",
         device_class=SensorDeviceClass.MONETARY,
         native_unit_of_measurement="EUR",
         suggested_display_precision=2,
-        value_fn=lambda data: _money(data.yesterday.cost_eur) if data.yesterday else None,
-        include=_smart,
+        figure_fn=yesterday_figure,
+        value_fn=lambda figure: _money(figure.cost_eur),
+        attributes_fn=_day_attributes,
     ),
-    NomosEnergySensorDescription(
+    NomosPeriodSensorDescription(
         key="month_consumption",
         translation_key="month_consumption",
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=lambda data: _kwh(data.month.kwh) if data.month else None,
-        include=_smart,
+        figure_fn=month_figure,
+        value_fn=lambda figure: _kwh(figure.kwh),
+        attributes_fn=_month_attributes,
     ),
-    NomosEnergySensorDescription(
+    NomosPeriodSensorDescription(
         key="month_cost",
         translation_key="month_cost",
         device_class=SensorDeviceClass.MONETARY,
         native_unit_of_measurement="EUR",
         suggested_display_precision=2,
-        value_fn=lambda data: _money(data.month.cost_eur) if data.month else None,
-        include=_smart,
+        figure_fn=month_figure,
+        value_fn=lambda figure: _money(figure.cost_eur),
+        attributes_fn=_month_attributes,
     ),
+)
+
+
+ENERGY_SENSORS: tuple[NomosEnergySensorDescription, ...] = (
     NomosEnergySensorDescription(
         key="latest_monthly_consumption",
         translation_key="latest_monthly_consumption",
@@ -430,6 +462,15 @@ async def async_setup_entry(
             for description in price_sensors
         ),
         is_active,
+    )
+    track_subscriptions(
+        entry,
+        async_add_entities,
+        lambda subscription: (
+            NomosPeriodSensor(runtime.energy, subscription, description)
+            for description in PERIOD_SENSORS
+        ),
+        _smart,
     )
     for description in ENERGY_SENSORS:
         track_subscriptions(
@@ -536,3 +577,44 @@ class NomosEnergySensor(NomosEntity[EnergyCoordinator], SensorEntity):
         """Return the few details that belong to the value (never lists)."""
         data = self._data
         return None if data is None else self.entity_description.attributes_fn(data)
+
+
+class NomosPeriodSensor(NomosEntity[EnergyCoordinator], SensorEntity):
+    """Yesterday's or this month's consumption or cost, right at every moment.
+
+    Read from the day totals the import keeps in the cache, against today's
+    Berlin date: it moves at midnight and on the 1st, and comes back at once
+    after a restart, without asking Nomos.
+    """
+
+    entity_description: NomosPeriodSensorDescription
+
+    def __init__(
+        self,
+        coordinator: EnergyCoordinator,
+        subscription: Subscription,
+        description: NomosPeriodSensorDescription,
+    ) -> None:
+        """Create the sensor."""
+        super().__init__(coordinator, subscription, description.key)
+        self.entity_description = description
+
+    @property
+    def _figure(self) -> PeriodFigure:
+        totals = self.coordinator.cache.day_totals.get(self.subscription_id, {})
+        return self.entity_description.figure_fn(totals, local_date(dt_util.utcnow()))
+
+    @property
+    def available(self) -> bool:
+        """Always: the figures come from the cache, whatever Nomos answers now."""
+        return True
+
+    @property
+    def native_value(self) -> float | None:
+        """Return the figure; unknown while its days are not imported."""
+        return self.entity_description.value_fn(self._figure)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return which day or month the value covers and whether it is complete."""
+        return self.entity_description.attributes_fn(self._figure)

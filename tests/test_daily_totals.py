@@ -1,0 +1,96 @@
+"""Day totals and the day and month figures: right at every date, DST days included."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+import math
+
+from hypothesis import given, settings, strategies as st
+import pytest
+
+from custom_components.nomos_energy.daily_totals import (
+    DayTotal,
+    day_totals,
+    month_figure,
+    quarters_in_day,
+    yesterday_figure,
+)
+from custom_components.nomos_energy.price_schedule import day_bounds, local_date
+
+QUARTER = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Quarter:
+    start: datetime
+    kwh: float
+    cost_eur: float | None
+
+
+def metered(day: date, kwh: float = 0.1, cost: float | None = 0.03) -> list[Quarter]:
+    start, end = day_bounds(day)
+    return [Quarter(start + i * QUARTER, kwh, cost) for i in range(int((end - start) / QUARTER))]
+
+
+@pytest.mark.parametrize(
+    ("day", "quarters"),
+    [(date(2026, 3, 29), 92), (date(2026, 10, 25), 100), (date(2026, 11, 29), 96)],
+)
+def test_a_day_is_complete_with_its_own_number_of_quarters(day: date, quarters: int) -> None:
+    """92 quarter-hours make a whole day in spring, 100 in autumn."""
+    assert quarters_in_day(day) == quarters
+    totals = day_totals(metered(day))
+    assert totals[day].quarters == quarters
+    assert yesterday_figure(totals, day + timedelta(days=1)).complete
+    partial = day_totals(metered(day)[:-1])
+    figure = yesterday_figure(partial, day + timedelta(days=1))
+    assert (figure.complete, figure.kwh, figure.days_imported) == (False, None, 1)
+
+
+def test_yesterday_moves_at_midnight_and_month_starts_empty_on_the_first() -> None:
+    """Read against today's date: on Dec 1, yesterday is Nov 30 and no December day has ended."""
+    totals = {
+        day: total
+        for d in range(1, 31)
+        for day, total in day_totals(metered(date(2026, 11, d))).items()
+    }
+    assert yesterday_figure(totals, date(2026, 12, 1)).first_day == date(2026, 11, 30)
+    december = month_figure(totals, date(2026, 12, 1))
+    assert (december.kwh, december.days_imported, december.first_day) == (
+        None,
+        0,
+        date(2026, 12, 1),
+    )
+    november = month_figure(totals, date(2026, 11, 30))
+    assert november.days_imported == 29
+    assert november.complete
+    assert november.kwh == pytest.approx(29 * 96 * 0.1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 40 * 96),
+            st.floats(0, 5, allow_nan=False),
+            st.one_of(st.none(), st.floats(-1, 2, allow_nan=False)),
+        ),
+        max_size=300,
+        unique_by=lambda item: item[0],
+    )
+)
+def test_day_totals_match_a_direct_sum(items: list[tuple[int, float, float | None]]) -> None:
+    """Totals per Berlin day equal a direct sum; one unknown cost makes the day's cost unknown."""
+    origin = datetime(2026, 10, 10, tzinfo=UTC)
+    quarters = [Quarter(origin + index * QUARTER, kwh, cost) for index, kwh, cost in items]
+    totals = day_totals(quarters)
+    for day, total in totals.items():
+        mine = [q for q in quarters if local_date(q.start) == day]
+        assert total.quarters == len(mine)
+        assert total.kwh == pytest.approx(math.fsum(q.kwh for q in mine))
+        if any(q.cost_eur is None for q in mine):
+            assert total.cost_eur is None
+        else:
+            assert total.cost_eur == pytest.approx(math.fsum(q.cost_eur or 0 for q in mine))
+        assert DayTotal.from_json(total.to_json()) == total  # as the cache keeps it
