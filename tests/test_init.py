@@ -18,7 +18,9 @@ from custom_components.nomos_energy.nomos_client import basic_authorization
 from nomos_simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, NomosSimulator
 
 from .conftest import ANNA, EMMA, AddEntry, entry_for
+from .timetravel import berlin
 
+PRICES = "GET /subscriptions/{id}/prices"
 STATUS_SENSOR = "sensor.nomos_4x44emkx_contract_status"
 
 
@@ -309,3 +311,35 @@ async def test_unavailable_implementation_retries(
         await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert not reauth_flows(hass)
+
+
+@pytest.mark.parametrize("nomos", ["answering", "slow", "unreachable"])
+async def test_restart_serves_the_cache_without_waiting_on_nomos(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    nomos: str,
+) -> None:
+    """A restart with a fresh cache: the same states at once, and no request when none is due."""
+    freezer.move_to(berlin(2026, 11, 29, 16, 0))  # today's and tomorrow's prices are cached
+    entry = await add_entry(ANNA)
+    before = {
+        state.entity_id: state.state
+        for state in hass.states.async_all()
+        if state.entity_id.startswith(("sensor.nomos", "binary_sensor.nomos"))
+    }
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    simulator.requests.clear()
+    if nomos == "slow":
+        for route in ("GET /subscriptions", "POST /oauth/token", PRICES):
+            simulator.inject(route, delay=10)
+    elif nomos == "unreachable":
+        await simulator.stop()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    await hass.async_block_till_done()
+    after = {entity_id: hass.states.get(entity_id).state for entity_id in before}
+    assert after == before
+    assert sum(simulator.requests.values()) == 0

@@ -48,10 +48,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
     client = NomosClient(async_get_clientsession(hass), tokens, on_success=access.succeeded)
     cache = NomosCache(hass, entry.entry_id)
     await cache.async_load()
+    # With a cache, Home Assistant's startup never waits on Nomos: everything is
+    # served from it at once, and what is due is fetched in the background.
     subscriptions = SubscriptionCoordinator(hass, entry, client, cache, access)
-    await subscriptions.async_config_entry_first_refresh()
+    if not subscriptions.start_from_cache():
+        await subscriptions.async_config_entry_first_refresh()
     prices = PriceCoordinator(hass, entry, client, subscriptions, cache)
-    await prices.async_config_entry_first_refresh()
+    prices_cached = prices.start_from_cache()
+    if not prices_cached:
+        await prices.async_config_entry_first_refresh()
     energy = EnergyCoordinator(hass, entry, client, subscriptions, prices, cache)
 
     entry.runtime_data = NomosRuntimeData(
@@ -84,6 +89,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
     _remove_stale_devices(hass, entry)
     async_update_subscription_issues(hass, entry)  # after the platforms made the devices
     async_remove_notices(hass, entry.entry_id)
+    if prices_cached:  # asks Nomos only for what is missing
+        entry.async_create_background_task(hass, prices.async_refresh(), "nomos_energy prices")
     # The first import can take a while (up to two years of usage): never block setup on it.
     entry.async_create_background_task(hass, energy.async_refresh(), "nomos_energy first import")
     return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -30,6 +30,8 @@ class NomosCache:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True
         )
         self.subscriptions: dict[str, Subscription] | None = None
+        # When the subscriptions were last read from Nomos.
+        self.subscriptions_fetched_at: datetime | None = None
         self.prices: dict[str, PriceSchedule] = {}
         # The Berlin day up to which (exclusive) usage is imported, per subscription.
         self.imported_until: dict[str, date] = {}
@@ -58,6 +60,8 @@ class NomosCache:
                 for sub_id, day in stored.get("imported_until", {}).items()
             }
             self.hidden = {str(sub_id) for sub_id in stored.get("hidden", [])}
+            if fetched_at := stored.get("subscriptions_fetched_at"):
+                self.subscriptions_fetched_at = datetime.fromisoformat(fetched_at)
             self.day_totals = {
                 sub_id: {date.fromisoformat(day): DayTotal.from_json(v) for day, v in days.items()}
                 for sub_id, days in stored.get("day_totals", {}).items()
@@ -67,9 +71,12 @@ class NomosCache:
             self.subscriptions, self.prices, self.imported_until = None, {}, {}
             self.hidden, self.day_totals = set(), {}
 
-    def set_subscriptions(self, subscriptions: dict[str, Subscription]) -> None:
-        """Remember the subscriptions."""
+    def set_subscriptions(
+        self, subscriptions: dict[str, Subscription], fetched_at: datetime
+    ) -> None:
+        """Remember the subscriptions and when Nomos listed them."""
         self.subscriptions = dict(subscriptions)
+        self.subscriptions_fetched_at = fetched_at
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
     def set_prices(self, prices: dict[str, PriceSchedule]) -> None:
@@ -101,6 +108,9 @@ class NomosCache:
             "subscriptions": None
             if self.subscriptions is None
             else [subscription.to_json() for subscription in self.subscriptions.values()],
+            "subscriptions_fetched_at": self.subscriptions_fetched_at.isoformat()
+            if self.subscriptions_fetched_at
+            else None,
             "prices": {sub_id: schedule.to_json() for sub_id, schedule in self.prices.items()},
             "imported_until": {
                 sub_id: day.isoformat() for sub_id, day in self.imported_until.items()

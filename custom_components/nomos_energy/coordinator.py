@@ -203,12 +203,31 @@ class SubscriptionCoordinator(NomosCoordinator[SubscriptionData]):
             return SubscriptionData(dict(fallback))
         self.outage.succeeded()
         async_check_api_version(self.hass, None)
-        self.cache.set_subscriptions(subscriptions)
-        pending = any(sub.is_pending for sub in subscriptions.values())
-        self.update_interval = (
-            SUBSCRIPTIONS_PENDING_INTERVAL if pending else SUBSCRIPTIONS_UPDATE_INTERVAL
-        )
+        self.cache.set_subscriptions(subscriptions, dt_util.utcnow())
+        self.update_interval = self._interval(subscriptions)
         return SubscriptionData(subscriptions)
+
+    @staticmethod
+    def _interval(subscriptions: dict[str, Subscription]) -> timedelta:
+        """Contract data changes rarely; while a contract is set up, look more often."""
+        if any(sub.is_pending for sub in subscriptions.values()):
+            return SUBSCRIPTIONS_PENDING_INTERVAL
+        return SUBSCRIPTIONS_UPDATE_INTERVAL
+
+    def start_from_cache(self) -> bool:
+        """Serve the cached subscriptions at once and list them again when due.
+
+        Returns False when there is no cache (the first setup asks Nomos).
+        """
+        cached = self.cache.subscriptions
+        if cached is None:
+            return False
+        self.data = SubscriptionData(dict(cached))
+        now = dt_util.utcnow()
+        fetched = self.cache.subscriptions_fetched_at
+        due = fetched + self._interval(cached) if fetched else now
+        self.update_interval = max(due - now, timedelta(seconds=1))
+        return True
 
 
 def installation_offset(entry_id: str) -> timedelta:
@@ -272,6 +291,16 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
         """Return when this installation first asks for the prices of `day + 1`."""
         local = datetime.combine(day, PRICE_PUBLICATION, BERLIN) + self.publication_offset
         return dt_util.as_utc(local)
+
+    def start_from_cache(self) -> bool:
+        """Serve the cached prices at once; what is missing is fetched in the background.
+
+        Returns False when nothing is cached (the first setup asks Nomos).
+        """
+        if not self.cache.prices:
+            return False
+        self.data = dict(self.cache.prices)
+        return True
 
     def _wanted_days(self, now: datetime) -> list[date]:
         """Return the days whose prices should be known now: today, and tomorrow once due."""
