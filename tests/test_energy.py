@@ -21,6 +21,7 @@ import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.nomos_energy.const import DOMAIN
 from custom_components.nomos_energy.nomos_client import NomosClient, StaticTokenProvider
@@ -203,6 +204,7 @@ async def test_reload_and_repeat_never_double_count(
     add_entry: AddEntry,
     freezer: FrozenDateTimeFactory,
     short_history: None,
+    snapshot: SnapshotAssertion,
 ) -> None:
     """A restart between imports and a forced re-import leave the sums unchanged."""
     freezer.move_to(berlin(2026, 11, 29, 18, 0))
@@ -220,6 +222,7 @@ async def test_reload_and_repeat_never_double_count(
     )
     assert response["start"] == "2026-10-01"
     assert response["end"] == "2026-11-29"
+    assert response == snapshot  # the whole answer automations get
     second = await hourly_stats(hass, CONSUMPTION, *window)
     assert [row["sum"] for row in second] == pytest.approx([row["sum"] for row in first], abs=1e-6)
 

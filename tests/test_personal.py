@@ -13,6 +13,8 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
 
 from custom_components.nomos_energy.const import DOMAIN
 from nomos_simulator import (
@@ -138,7 +140,10 @@ async def test_revoked_personal_credentials_reauth(
 
 
 async def test_submit_meter_reading(
-    hass: HomeAssistant, simulator: NomosSimulator, david_personal: MockConfigEntry
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    david_personal: MockConfigEntry,
+    snapshot: SnapshotAssertion,
 ) -> None:
     """A plausible reading is accepted; Nomos's plausibility errors are translated."""
     response = await hass.services.async_call(
@@ -150,6 +155,7 @@ async def test_submit_meter_reading(
     )
     assert response["value"] == 12500
     assert response["date"] == "2026-11-28"
+    assert response == snapshot(exclude=props("id"))  # the id is Nomos's, new each time
     for data, key in (
         ({"value": 12500, "date": "2026-11-28"}, "meter_reading_duplicate"),
         ({"value": 99999, "date": "2026-11-29"}, "meter_reading_implausible"),
