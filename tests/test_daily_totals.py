@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 import math
@@ -14,6 +15,7 @@ from custom_components.nomos_energy.daily_totals import (
     day_totals,
     month_figure,
     quarters_in_day,
+    with_fixed_charges,
     yesterday_figure,
 )
 from custom_components.nomos_energy.price_schedule import day_bounds, local_date
@@ -94,3 +96,40 @@ def test_day_totals_match_a_direct_sum(items: list[tuple[int, float, float | Non
         else:
             assert total.cost_eur == pytest.approx(math.fsum(q.cost_eur or 0 for q in mine))
         assert DayTotal.from_json(total.to_json()) == total  # as the cache keeps it
+
+
+@pytest.mark.parametrize("month_start", [date(2026, 2, 1), date(2026, 10, 1), date(2026, 11, 1)])
+def test_fixed_charges_add_up_to_the_monthly_amount(month_start: date) -> None:
+    """A day's share is the monthly amount over the month's days: a whole month adds it once."""
+    days = calendar.monthrange(month_start.year, month_start.month)[1]
+    totals = {
+        day: total
+        for offset in range(days)
+        for day, total in day_totals(metered(month_start + timedelta(days=offset))).items()
+    }
+    # Every day's share, read as "yesterday" on the day after it, adds up to the amount.
+    shares = [
+        with_fixed_charges(
+            yesterday_figure(totals, month_start + timedelta(days=offset + 1)), 12.3
+        ).fixed_charges_eur
+        for offset in range(days)
+    ]
+    assert sum(shares) == pytest.approx(12.3)
+    # On its last day, "this month" holds all the days before it.
+    last_day = with_fixed_charges(
+        month_figure(totals, month_start + timedelta(days=days - 1)), 12.3
+    )
+    assert last_day.fixed_charges_eur == pytest.approx(12.3 * (days - 1) / days)
+    one_day = with_fixed_charges(yesterday_figure(totals, month_start + timedelta(days=1)), 12.3)
+    assert one_day.fixed_charges_eur == pytest.approx(12.3 / days)
+    assert one_day.cost_eur == pytest.approx(totals[month_start].cost_eur + 12.3 / days)
+
+
+def test_unknown_cost_and_no_charges_change_nothing() -> None:
+    """An unknown cost stays unknown; 0 EUR leaves the figure as it is."""
+    day = date(2026, 11, 29)
+    unknown = day_totals(metered(day, cost=None))
+    figure = yesterday_figure(unknown, day + timedelta(days=1))
+    assert with_fixed_charges(figure, 12.3) == figure
+    known = yesterday_figure(day_totals(metered(day)), day + timedelta(days=1))
+    assert with_fixed_charges(known, 0) == known

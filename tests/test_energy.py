@@ -461,3 +461,43 @@ async def test_day_and_month_sensors_mean_what_their_names_say(
     dec1, _ = await api_totals(simulator, ANNA, sub_id, date(2026, 12, 1), date(2026, 12, 2))
     assert float(hass.states.get(month).state) == pytest.approx(dec1, abs=0.0005)
     assert hass.states.get(month).attributes["days_imported"] == 1
+
+
+async def test_fixed_charges_go_to_the_cost_sensors_not_the_statistics(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """The base fee from the options: a share per day in the cost sensors, never in statistics."""
+    freezer.move_to(berlin(2026, 11, 30, 18, 0))
+    entry = await add_entry(ANNA)
+    cost = "sensor.nomos_4x44emkx_cost_yesterday"
+    energy_only = float(hass.states.get(cost).state)
+    rows_before = await hourly_stats(
+        hass, COST, day_start(date(2026, 11, 1)), day_start(date(2026, 11, 30))
+    )
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "create_ct_sensors": True,
+            "very_cheap_below": 20,
+            "cheap_below": 40,
+            "normal_below": 60,
+            "expensive_below": 80,
+            "monthly_fixed_charges": 12.3,
+        },
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    state = hass.states.get(cost)
+    assert float(state.state) == pytest.approx(energy_only + 12.3 / 30, abs=0.01)
+    assert state.attributes["fixed_charges_included"] == pytest.approx(0.41)
+    month = hass.states.get("sensor.nomos_4x44emkx_cost_this_month")
+    assert month.attributes["fixed_charges_included"] == pytest.approx(12.3 * 29 / 30, abs=0.01)
+    rows_after = await hourly_stats(
+        hass, COST, day_start(date(2026, 11, 1)), day_start(date(2026, 11, 30))
+    )
+    assert [row["sum"] for row in rows_after] == pytest.approx([row["sum"] for row in rows_before])

@@ -34,6 +34,7 @@ from .const import (
     CONF_AUTH_TYPE,
     CONF_CREATE_CT_SENSORS,
     CONF_LEVEL_THRESHOLDS,
+    CONF_MONTHLY_FIXED_CHARGES,
     DEFAULT_LEVEL_THRESHOLDS,
     DOMAIN,
     LEVEL_THRESHOLD_KEYS,
@@ -235,7 +236,7 @@ class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
 
 
 class NomosOptionsFlow(OptionsFlowWithReload):
-    """Price level thresholds and the ct/kWh sensors; applied by a reload (the cache stays)."""
+    """Level thresholds, the ct/kWh sensor and fixed charges; applied by a reload (cache stays)."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and check the options."""
@@ -249,6 +250,9 @@ class NomosOptionsFlow(OptionsFlowWithReload):
                     data={
                         CONF_CREATE_CT_SENSORS: user_input[CONF_CREATE_CT_SENSORS],
                         CONF_LEVEL_THRESHOLDS: thresholds,
+                        CONF_MONTHLY_FIXED_CHARGES: float(
+                            user_input.get(CONF_MONTHLY_FIXED_CHARGES) or 0
+                        ),
                     }
                 )
         options = self.config_entry.options
@@ -258,14 +262,23 @@ class NomosOptionsFlow(OptionsFlowWithReload):
                 min=1, max=99, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="%"
             )
         )
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_CREATE_CT_SENSORS): BooleanSelector(),
-                **{vol.Required(key): percent for key in LEVEL_THRESHOLD_KEYS},
-            }
-        )
+        fields: dict[vol.Marker, Any] = {
+            vol.Required(CONF_CREATE_CT_SENSORS): BooleanSelector(),
+            **{vol.Required(key): percent for key in LEVEL_THRESHOLD_KEYS},
+            vol.Optional(CONF_MONTHLY_FIXED_CHARGES): NumberSelector(
+                NumberSelectorConfig(
+                    min=0,
+                    max=500,
+                    step=0.01,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement="EUR",
+                )
+            ),
+        }
+        schema = vol.Schema(fields)
         suggested = {
             CONF_CREATE_CT_SENSORS: options.get(CONF_CREATE_CT_SENSORS, True),
+            CONF_MONTHLY_FIXED_CHARGES: options.get(CONF_MONTHLY_FIXED_CHARGES, 0),
             **dict(zip(LEVEL_THRESHOLD_KEYS, current, strict=True)),
         }
         if user_input is not None:

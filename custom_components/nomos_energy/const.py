@@ -60,6 +60,9 @@ FETCH_CHUNK_DAYS: Final = 62
 
 # Options
 CONF_CREATE_CT_SENSORS: Final = "create_ct_sensors"
+# The monthly base fee and metering charges (EUR), added pro rata per day to the
+# day and month cost sensors (never to the hourly statistics).
+CONF_MONTHLY_FIXED_CHARGES: Final = "monthly_fixed_charges"
 CONF_LEVEL_THRESHOLDS: Final = "level_thresholds"
 # Percentile boundaries between very cheap | cheap | normal | expensive | very expensive.
 LEVEL_THRESHOLD_KEYS: Final = ("very_cheap_below", "cheap_below", "normal_below", "expensive_below")

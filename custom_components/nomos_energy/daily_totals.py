@@ -7,8 +7,9 @@ midnight and on the 1st without asking Nomos anything.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 import math
 from typing import Protocol
@@ -87,6 +88,7 @@ class PeriodFigure:
     cost_eur: float | None
     days_imported: int
     complete: bool
+    fixed_charges_eur: float = 0.0
 
 
 def _is_full(total: DayTotal | None, day: date) -> bool:
@@ -124,3 +126,16 @@ def month_figure(totals: Mapping[date, DayTotal], today: date) -> PeriodFigure:
         len(imported),
         complete=all(_is_full(totals.get(day), day) for day in days),
     )
+
+
+def with_fixed_charges(figure: PeriodFigure, monthly_eur: float) -> PeriodFigure:
+    """Add the monthly fixed charges pro rata for each imported day of the figure.
+
+    A day's share is the monthly amount divided by the days of its month, so a
+    whole month adds exactly the monthly amount. Unknown costs stay unknown.
+    """
+    if monthly_eur <= 0 or figure.cost_eur is None:
+        return figure
+    days_in_month = calendar.monthrange(figure.first_day.year, figure.first_day.month)[1]
+    fixed = monthly_eur / days_in_month * figure.days_imported
+    return replace(figure, cost_eur=figure.cost_eur + fixed, fixed_charges_eur=fixed)

@@ -24,13 +24,24 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_CREATE_CT_SENSORS, CONF_LEVEL_THRESHOLDS, DEFAULT_LEVEL_THRESHOLDS
+from .const import (
+    CONF_CREATE_CT_SENSORS,
+    CONF_LEVEL_THRESHOLDS,
+    CONF_MONTHLY_FIXED_CHARGES,
+    DEFAULT_LEVEL_THRESHOLDS,
+)
 from .coordinator import (
     NomosConfigEntry,
     PriceCoordinator,
     SubscriptionCoordinator,
 )
-from .daily_totals import DayTotal, PeriodFigure, month_figure, yesterday_figure
+from .daily_totals import (
+    DayTotal,
+    PeriodFigure,
+    month_figure,
+    with_fixed_charges,
+    yesterday_figure,
+)
 from .energy_coordinator import EnergyCoordinator, EnergyData
 from .entity import NomosEntity, is_active, track_subscriptions
 from .nomos_client import Subscription
@@ -323,10 +334,18 @@ class NomosPeriodSensorDescription(SensorEntityDescription):
     figure_fn: Callable[[Mapping[date, DayTotal], date], PeriodFigure]
     value_fn: Callable[[PeriodFigure], float | None]
     attributes_fn: Callable[[PeriodFigure], dict[str, Any]]
+    # Cost sensors add the fixed charges from the options (pro rata per day).
+    adds_fixed_charges: bool = False
+
+
+def _fixed(figure: PeriodFigure) -> dict[str, Any]:
+    if not figure.fixed_charges_eur:
+        return {}
+    return {"fixed_charges_included": round(figure.fixed_charges_eur, 2)}
 
 
 def _day_attributes(figure: PeriodFigure) -> dict[str, Any]:
-    return {"date": figure.first_day.isoformat(), "complete": figure.complete}
+    return {"date": figure.first_day.isoformat(), "complete": figure.complete, **_fixed(figure)}
 
 
 def _month_attributes(figure: PeriodFigure) -> dict[str, Any]:
@@ -336,6 +355,7 @@ def _month_attributes(figure: PeriodFigure) -> dict[str, Any]:
         "last_day": figure.last_day.isoformat(),
         "days_imported": figure.days_imported,
         "complete": figure.complete,
+        **_fixed(figure),
     }
 
 
@@ -359,6 +379,7 @@ PERIOD_SENSORS: tuple[NomosPeriodSensorDescription, ...] = (
         figure_fn=yesterday_figure,
         value_fn=lambda figure: _money(figure.cost_eur),
         attributes_fn=_day_attributes,
+        adds_fixed_charges=True,
     ),
     NomosPeriodSensorDescription(
         key="month_consumption",
@@ -379,6 +400,7 @@ PERIOD_SENSORS: tuple[NomosPeriodSensorDescription, ...] = (
         figure_fn=month_figure,
         value_fn=lambda figure: _money(figure.cost_eur),
         attributes_fn=_month_attributes,
+        adds_fixed_charges=True,
     ),
 )
 
@@ -602,7 +624,13 @@ class NomosPeriodSensor(NomosEntity[EnergyCoordinator], SensorEntity):
     @property
     def _figure(self) -> PeriodFigure:
         totals = self.coordinator.cache.day_totals.get(self.subscription_id, {})
-        return self.entity_description.figure_fn(totals, local_date(dt_util.utcnow()))
+        figure = self.entity_description.figure_fn(totals, local_date(dt_util.utcnow()))
+        if self.entity_description.adds_fixed_charges:
+            monthly = float(
+                self.coordinator.config_entry.options.get(CONF_MONTHLY_FIXED_CHARGES, 0)
+            )
+            figure = with_fixed_charges(figure, monthly)
+        return figure
 
     @property
     def available(self) -> bool:
