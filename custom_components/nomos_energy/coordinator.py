@@ -354,6 +354,8 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
                     for day in self._wanted_days(now)
                 ):
                     self.asked_for_unknown[sub_id] = now
+                else:  # nothing unknown any more: no re-ask to schedule
+                    self.asked_for_unknown.pop(sub_id, None)
                 if not had_tomorrow and schedules[sub_id].is_day_complete(tomorrow):
                     self.published[sub_id] = tomorrow
             self.outage.record(error, now)
