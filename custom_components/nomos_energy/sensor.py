@@ -129,12 +129,12 @@ def _round(value: float | None, digits: int) -> float | None:
 
 def _kwh(value: float | None) -> float | None:
     """Energy to the Wh."""
-    return None if value is None else round(value, 3)
+    return _round(value, 3)
 
 
 def _money(value: float | None) -> float | None:
     """Money to the cent."""
-    return None if value is None else round(value, 2)
+    return _round(value, 2)
 
 
 def _current_ct(schedule: PriceSchedule, now: datetime) -> float | None:
