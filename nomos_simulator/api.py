@@ -30,6 +30,35 @@ from .state import (
     _code_for,
 )
 
+PLANS: dict[str, dict[str, Any]] = {
+    plan["id"]: plan
+    for plan in (
+        {
+            "object": "plan",
+            "id": make_id("pln_", "dynamic"),
+            "name": "Nomos Dynamisch",
+            "slug": "nomos",
+            "description": "Dynamic tariff, billed every 15 minutes",
+            # The monthly base fee including VAT (grid fixed fee and metering excluded).
+            "price": 10.99,
+            "currency": "EUR",
+            "created_at": "2024-09-01T00:00:00.000Z",
+            "type": "consumption",
+        },
+        {
+            "object": "plan",
+            "id": make_id("pln_", "solar"),
+            "name": "Nomos Solar",
+            "slug": "nomos",
+            "description": "Dynamic feed-in payout",
+            "price": 0.0,
+            "currency": "EUR",
+            "created_at": "2025-03-01T00:00:00.000Z",
+            "type": "feed_in",
+        },
+    )
+}
+
 
 class ApiRoutes(SimulatorState):
     """The REST API: customers, subscriptions, prices, usage, invoices, meter readings."""
@@ -116,6 +145,15 @@ class ApiRoutes(SimulatorState):
         if isinstance(sub, web.Response):
             return sub
         return web.json_response(sub.to_json(self.clock.now(), expanded=True))
+
+    async def _get_plan(self, request: web.Request) -> web.Response:
+        token = self._authenticate(request)
+        if isinstance(token, web.Response):
+            return token
+        plan = PLANS.get(request.match_info["id"])
+        if plan is None:
+            return self.error(404, "NOT_FOUND", "Plan not found")
+        return web.json_response(plan)
 
     def _date_range(
         self, request: web.Request, *, required: bool

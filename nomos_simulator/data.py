@@ -123,6 +123,8 @@ class Subscription:
     estimated_usage: float = 3500
     grid_fee: float = 9.47
     levies: float = 6.2
+    # "consumption" or "feed_in": a feed-in contract pays for energy sent to the grid.
+    kind: str = "consumption"
     price_overrides: dict[datetime, float | None] = field(default_factory=dict)
 
     @property
@@ -186,7 +188,7 @@ class Subscription:
         return {
             "object": "subscription",
             "id": self.id,
-            "plan": make_id("pln_", "dynamic"),
+            "plan": self.plan_id,
             "customer": customer,
             "address": address,
             "billing_address": address,
@@ -202,8 +204,13 @@ class Subscription:
             "terminated_at": iso(self.end_at - timedelta(days=40)) if self.end_at else None,
             "end_at": iso(self.end_at) if self.end_at else None,
             "metadata": None,
-            "type": "consumption",
+            "type": self.kind,
         }
+
+    @property
+    def plan_id(self) -> str:
+        """Return the id of the contract's plan."""
+        return make_id("pln_", "solar" if self.kind == "feed_in" else "dynamic")
 
     # Prices ----------------------------------------------------------------
 
@@ -227,28 +234,41 @@ class Subscription:
         return round(curve * day_factor + noise, 2)
 
     def price_item(self, moment: datetime) -> dict[str, object]:
-        """Return one price item; components sum to the amount."""
+        """Return one price item; components sum to the amount.
+
+        A feed-in contract pays the market value less a margin: no grid fees,
+        levies or VAT, and negative when the spot price is.
+        """
         electricity = self.spot(moment)
+        grid_fee, levies = self.grid_fee, self.levies
+        if self.kind == "feed_in":
+            electricity = round(electricity / 1.19 - 0.4, 2)
+            grid_fee = levies = 0.0
         components = [
             {"type": "electricity", "amount": electricity},
-            {"type": "grid", "amount": self.grid_fee},
-            {"type": "levies", "amount": self.levies},
+            {"type": "grid", "amount": grid_fee},
+            {"type": "levies", "amount": levies},
         ]
-        amount: float | None = round(electricity + self.grid_fee + self.levies, 2)
+        amount: float | None = round(electricity + grid_fee + levies, 2)
         if moment in self.price_overrides:
             amount = self.price_overrides[moment]
             if amount is None:
                 components[0]["amount"] = None
             else:
-                components[0]["amount"] = round(amount - self.grid_fee - self.levies, 2)
+                components[0]["amount"] = round(amount - grid_fee - levies, 2)
         return {"timestamp": iso(moment), "amount": amount, "components": components}
 
     # Usage -----------------------------------------------------------------
 
     def quarter_usage(self, moment: datetime) -> float:
-        """Return the final kWh of one quarter-hour for a smart meter."""
+        """Return the final kWh of one quarter-hour for a smart meter (fed in, for feed-in)."""
         local = moment.astimezone(BERLIN)
         hour = local.hour + local.minute / 60
+        if self.kind == "feed_in":
+            # A 6 kWp roof: daylight around 13:00, nothing at night.
+            sun = max(0.0, 1 - ((hour - 13) / 5.5) ** 2)
+            clouds = 0.3 + 0.7 * unit_hash("sunny", local.date())
+            return round(6 * 0.25 * sun * clouds * (0.9 + 0.2 * unit_hash("pv", moment)), 3)
         base = self.estimated_usage / 8760 / 4 * 0.6
         profile = 1 + 1.2 * _bump(hour, 7.5, 1.0) + 2.0 * _bump(hour, 19.5, 2.0)
         noise = 0.6 + 0.8 * unit_hash("usage", self.key, moment)
@@ -270,6 +290,7 @@ def seed_accounts() -> tuple[list[Customer], list[Subscription]]:
     clara = Customer("clara", "Clara", "Wolf", "clara@example.com", zip="80331", city="München")
     david = Customer("david", "David", "Braun", "david@example.com", zip="20095", city="Hamburg")
     emma = Customer("emma", "Emma", "Fischer", "emma@example.com", zip="50667", city="Köln")
+    felix = Customer("felix", "Felix", "Roth", "felix@example.com", zip="79098", city="Freiburg")
     subscriptions = [
         Subscription(
             "anna-home",
@@ -305,4 +326,10 @@ def seed_accounts() -> tuple[list[Customer], list[Subscription]]:
             estimated_usage=4200,
         ),
     ]
-    return [anna, ben, clara, david, emma], subscriptions
+    # Felix buys and sells: a consumption contract and a feed-in one for his solar roof.
+    felix_start = datetime(2026, 4, 30, 22, tzinfo=UTC)
+    subscriptions += [
+        Subscription("felix-home", felix, "F3L1XH0M", "smart", felix_start),
+        Subscription("felix-solar", felix, "F3L1XS0L", "smart", felix_start, kind="feed_in"),
+    ]
+    return [anna, ben, clara, david, emma, felix], subscriptions

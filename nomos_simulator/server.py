@@ -43,6 +43,7 @@ class NomosSimulator(OAuthRoutes, ApiRoutes, AdminRoutes, FaultsMixin):
             web.get("/subscriptions/{id}", self._get_subscription),
             web.get("/subscriptions/{id}/prices", self._prices),
             web.get("/subscriptions/{id}/usage", self._usage),
+            web.get("/plans/{id}", self._get_plan),
             web.get("/invoices", self._list_invoices),
             web.post("/meter-readings", self._submit_meter_reading),
             web.get("/_sim/state", self._admin_state),

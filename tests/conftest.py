@@ -34,6 +34,7 @@ BEN = "ben@example.com"  # one active and one ended subscription
 CLARA = "clara@example.com"  # a pending subscription
 DAVID = "david@example.com"  # an analog meter
 EMMA = "emma@example.com"  # no subscription yet
+FELIX = "felix@example.com"  # a consumption and a feed-in (solar) subscription
 
 
 def pytest_configure(config: pytest.Config) -> None:

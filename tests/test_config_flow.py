@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from freezegun.api import FrozenDateTimeFactory
@@ -22,6 +23,7 @@ from nomos_simulator import (
     ORGANISATION_CLIENT_SECRET,
     NomosSimulator,
 )
+from nomos_simulator.api import PLANS
 
 from .conftest import (
     ANNA,
@@ -369,7 +371,7 @@ async def test_options_thresholds_and_ct_sensor(
     """Options are validated, applied by a reload, and the cached prices stay."""
     freezer.move_to(berlin(2026, 11, 29, 10, 0))
     entry = await add_entry(ANNA)
-    assert hass.states.get("sensor.nomos_4x44emkx_current_price_ct_kwh") is not None
+    assert er.async_get(hass).async_get("sensor.nomos_4x44emkx_current_price_ct_kwh") is not None
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     result = await hass.config_entries.options.async_configure(
@@ -410,3 +412,46 @@ async def test_options_thresholds_and_ct_sensor(
         "unknown",
         "unavailable",
     )
+
+
+def suggested_fixed_charges(result: Any) -> object:
+    for marker in result["data_schema"].schema:
+        if marker == "monthly_fixed_charges":
+            return (marker.description or {}).get("suggested_value")
+    raise AssertionError("no fixed charges field")
+
+
+async def test_options_suggest_the_plans_base_fee_until_one_is_entered(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The form offers the plan's monthly base fee from Nomos; what the user enters wins."""
+    freezer.move_to(berlin(2026, 11, 29, 10, 0))
+    entry = await add_entry(ANNA)
+    anna = next(sub for sub in simulator.subscriptions.values() if sub.number == "4X44EMKX")
+    plan = PLANS[anna.plan_id]
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert suggested_fixed_charges(result) == plan["price"] > 0
+    simulator.inject("GET /plans/{id}", status=503)
+    assert (
+        suggested_fixed_charges(await hass.config_entries.options.async_init(entry.entry_id)) == 0
+    )
+    simulator.clear_faults()
+    await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "create_ct_sensors": True,
+            "very_cheap_below": 20,
+            "cheap_below": 40,
+            "normal_below": 60,
+            "expensive_below": 80,
+            "monthly_fixed_charges": 25.5,
+        },
+    )
+    await hass.async_block_till_done()
+    simulator.requests.clear()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert suggested_fixed_charges(result) == 25.5
+    assert simulator.count("GET /plans/{id}") == 0

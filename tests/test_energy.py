@@ -215,8 +215,8 @@ async def test_reload_and_repeat_never_double_count(
     simulator.query_log.clear()
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    # After a restart only the correction window is fetched again, not the whole history.
-    assert simulator.count("GET /subscriptions/{id}/usage") == 1
+    # Today's import is done: a restart asks Nomos nothing.
+    assert sum(simulator.requests.values()) == 0
     response = await hass.services.async_call(
         DOMAIN, "import_statistics", {"start": "2026-10-01"}, blocking=True, return_response=True
     )
@@ -225,6 +225,10 @@ async def test_reload_and_repeat_never_double_count(
     assert response == snapshot  # the whole answer automations get
     second = await hourly_stats(hass, CONSUMPTION, *window)
     assert [row["sum"] for row in second] == pytest.approx([row["sum"] for row in first], abs=1e-6)
+    # The next daily run fetches only the correction window again, not the whole history.
+    simulator.requests.clear()
+    await walk(hass, freezer, berlin(2026, 11, 30, 18, 0), timedelta(hours=1))
+    assert simulator.count("GET /subscriptions/{id}/usage") == 1
 
 
 async def test_gaps_stay_gaps(

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.energy import data as energy_data, validate as energy_validate
+from homeassistant.components.recorder import Recorder
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 
@@ -55,6 +58,7 @@ async def test_prices_before_publication(
     simulator: NomosSimulator,
     add_entry: AddEntry,
     freezer: FrozenDateTimeFactory,
+    entity_registry_enabled_by_default: None,
 ) -> None:
     """At 10:05 Berlin: today's prices from one request, tomorrow not yet there."""
     now = berlin(2026, 11, 29, 10, 5)
@@ -503,3 +507,61 @@ async def test_removing_the_entry_deletes_the_cache(
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert f"nomos_energy.{entry.entry_id}" not in hass_storage
+
+
+async def test_energy_dashboard_accepts_only_the_eur_price(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The Energy dashboard's own validation: the EUR/kWh sensor is clean, the ct twin is not
+    there to pick (disabled, no state class), so costs can never come out 100 times too high."""
+    freezer.move_to(berlin(2026, 11, 29, 10, 5))
+    await add_entry(ANNA)
+    await async_setup_component(hass, "energy", {})
+    ct_price = "sensor.nomos_4x44emkx_current_price_ct_kwh"
+    registered = er.async_get(hass).async_get(ct_price)
+    assert registered is not None
+    assert registered.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert registered.capabilities is None  # no state class: no long-term statistics
+    assert hass.states.get(CURRENT).attributes["state_class"] == "measurement"
+    hass.states.async_set(
+        "sensor.house_meter",
+        "1234.5",
+        {"device_class": "energy", "state_class": "total_increasing", "unit_of_measurement": "kWh"},
+    )
+
+    async def issues_of(price_entity: str) -> list[dict[str, object]]:
+        await set_grid_price_entity(hass, "sensor.house_meter", price_entity)
+        validation = (await energy_validate.async_validate(hass)).as_dict()
+        return [
+            issue
+            for source in validation["energy_sources"]
+            for issue in source
+            if any(price_entity in affected for affected in issue["affected_entities"])
+        ]
+
+    assert await issues_of(CURRENT) == []
+    assert [issue["type"] for issue in await issues_of(ct_price)] == ["entity_not_defined"]
+
+
+async def set_grid_price_entity(hass: HomeAssistant, meter: str, price_entity: str) -> None:
+    """Store Energy preferences with one grid import priced by an entity, in this HA's format."""
+    manager = await energy_data.async_get_manager(hass)
+    price = {"entity_energy_price": price_entity, "number_energy_price": None, "stat_cost": None}
+    if "stat_energy_from" in energy_data.GridSourceType.__annotations__:
+        grid: dict[str, object] = {
+            "type": "grid",
+            "stat_energy_from": meter,
+            "cost_adjustment_day": 0,
+            **price,
+        }
+    else:  # HA before 2026.10: import and export flows in lists
+        grid = {
+            "type": "grid",
+            "flow_from": [{"stat_energy_from": meter, **price}],
+            "flow_to": [],
+            "cost_adjustment_day": 0,
+        }
+    await manager.async_update({"energy_sources": [grid]})  # type: ignore[typeddict-item]

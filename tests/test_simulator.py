@@ -32,7 +32,7 @@ from nomos_simulator import (
 )
 from nomos_simulator.data import quarters_of_day
 
-from .conftest import ANNA, BEN, CLARA, DAVID, EMMA, query_of, sign_in_on_nomos
+from .conftest import ANNA, BEN, CLARA, DAVID, EMMA, FELIX, query_of, sign_in_on_nomos
 
 # Nomos's spec of the version the simulator serves (and the client pins, see below).
 SPEC_PATH = Path(__file__).parent / "fixtures" / f"openapi.{API_VERSION}.json"
@@ -437,7 +437,14 @@ async def test_bad_pagination_parameters(
 async def test_admin_api(simulator: NomosSimulator, http: aiohttp.ClientSession) -> None:
     """Clock, faults, tokens, expiry, revocation and counters over HTTP."""
     state = await (await http.get("/_sim/state")).json()
-    assert {account["email"] for account in state["accounts"]} == {ANNA, BEN, CLARA, DAVID, EMMA}
+    assert {account["email"] for account in state["accounts"]} == {
+        ANNA,
+        BEN,
+        CLARA,
+        DAVID,
+        EMMA,
+        FELIX,
+    }
     clock = await (await http.post("/_sim/clock", json={"now": "2026-06-01T10:00:00Z"})).json()
     assert clock["now"] == "2026-06-01T10:00:00Z"
     running = await (
@@ -529,7 +536,7 @@ async def test_responses_conform_to_curie_spec(
         checked.append((path, status))
         return body
 
-    for email in (ANNA, BEN, CLARA, DAVID, EMMA):
+    for email in (ANNA, BEN, CLARA, DAVID, EMMA, FELIX):
         headers = bearer(simulator, email)
         await check("GET", "/customers", "/customers", headers=headers)
         customer = simulator.customer_by_email(email)
@@ -537,6 +544,7 @@ async def test_responses_conform_to_curie_spec(
         listed = await check("GET", "/subscriptions", "/subscriptions?limit=1", headers=headers)
         for sub in simulator.subscriptions_of(customer.id):
             await check("GET", "/subscriptions/{id}", f"/subscriptions/{sub.id}", headers=headers)
+            await check("GET", "/plans/{id}", f"/plans/{sub.plan_id}", headers=headers)
             await check(
                 "GET",
                 "/subscriptions/{id}/prices",

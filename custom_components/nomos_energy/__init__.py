@@ -58,6 +58,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
     if not prices_cached:
         await prices.async_config_entry_first_refresh()
     energy = EnergyCoordinator(hass, entry, client, subscriptions, prices, cache)
+    energy_cached = energy.start_from_cache()
 
     entry.runtime_data = NomosRuntimeData(
         client=client,
@@ -91,8 +92,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
     async_remove_notices(hass, entry.entry_id)
     if prices_cached:  # asks Nomos only for what is missing
         entry.async_create_background_task(hass, prices.async_refresh(), "nomos_energy prices")
-    # The first import can take a while (up to two years of usage): never block setup on it.
-    entry.async_create_background_task(hass, energy.async_refresh(), "nomos_energy first import")
+    if not energy_cached:
+        # The first import can take a while (up to two years of usage): never block setup on it.
+        entry.async_create_background_task(
+            hass, energy.async_refresh(), "nomos_energy first import"
+        )
     return True
 
 

@@ -39,6 +39,10 @@ class NomosCache:
         self.hidden: set[str] = set()
         # Consumption and cost per Berlin day, per subscription (the day and month sensors).
         self.day_totals: dict[str, dict[date, DayTotal]] = {}
+        # What the last daily import learned (invoices, analog months), as JSON per
+        # subscription, and when it ran: a restart before the next run asks nothing.
+        self.energy: dict[str, dict[str, Any]] = {}
+        self.energy_run_at: datetime | None = None
 
     async def async_load(self) -> None:
         """Load what was stored; a damaged cache is ignored, never fatal."""
@@ -66,10 +70,14 @@ class NomosCache:
                 sub_id: {date.fromisoformat(day): DayTotal.from_json(v) for day, v in days.items()}
                 for sub_id, days in stored.get("day_totals", {}).items()
             }
+            self.energy = dict(stored.get("energy", {}))
+            if run_at := stored.get("energy_run_at"):
+                self.energy_run_at = datetime.fromisoformat(run_at)
         except (NomosError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
             LOGGER.warning("Ignoring the damaged Nomos cache: %s", err)
             self.subscriptions, self.prices, self.imported_until = None, {}, {}
             self.hidden, self.day_totals = set(), {}
+            self.energy, self.energy_run_at = {}, None
 
     def set_subscriptions(
         self, subscriptions: dict[str, Subscription], fetched_at: datetime
@@ -103,6 +111,12 @@ class NomosCache:
         self.day_totals[subscription_id] = {day: t for day, t in kept.items() if day >= oldest}
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
+    def set_energy(self, energy: dict[str, dict[str, Any]], run_at: datetime) -> None:
+        """Remember what a complete daily import learned, and when it ran."""
+        self.energy = dict(energy)
+        self.energy_run_at = run_at
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
     def _data_to_save(self) -> dict[str, Any]:
         return {
             "subscriptions": None
@@ -120,6 +134,8 @@ class NomosCache:
                 sub_id: {day.isoformat(): total.to_json() for day, total in sorted(days.items())}
                 for sub_id, days in self.day_totals.items()
             },
+            "energy": self.energy,
+            "energy_run_at": self.energy_run_at.isoformat() if self.energy_run_at else None,
         }
 
     async def async_flush(self) -> None:

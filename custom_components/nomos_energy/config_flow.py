@@ -10,6 +10,7 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
@@ -40,6 +41,7 @@ from .const import (
     LEVEL_THRESHOLD_KEYS,
     LOGGER,
 )
+from .coordinator import NomosRuntimeData
 from .nomos_client import (
     NomosApiError,
     NomosAuthError,
@@ -238,6 +240,30 @@ class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
 class NomosOptionsFlow(OptionsFlowWithReload):
     """Level thresholds, the ct/kWh sensor and fixed charges; applied by a reload (cache stays)."""
 
+    async def _plan_base_fee(self) -> float:
+        """Suggest the base fee of the plan until the user enters the fixed charges.
+
+        One request, only while the form opens; grid and metering fees are not in
+        the plan's price, so the help text asks to add them from the invoice.
+        """
+        entry = self.config_entry
+        if entry.state is not ConfigEntryState.LOADED:
+            return 0.0
+        runtime: NomosRuntimeData = entry.runtime_data
+        consumption = [
+            subscription
+            for subscription in runtime.subscriptions.data.subscriptions.values()
+            if subscription.is_active and not subscription.is_feed_in
+        ]
+        if not consumption:
+            return 0.0
+        try:
+            plan = await runtime.client.get_plan(consumption[0].plan_id)
+        except NomosError as err:
+            LOGGER.debug("The plan's base fee is not available: %s", err)
+            return 0.0
+        return plan.price or 0.0
+
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and check the options."""
         errors: dict[str, str] = {}
@@ -276,9 +302,12 @@ class NomosOptionsFlow(OptionsFlowWithReload):
             ),
         }
         schema = vol.Schema(fields)
+        fixed_charges = options.get(CONF_MONTHLY_FIXED_CHARGES)
+        if fixed_charges is None:
+            fixed_charges = await self._plan_base_fee()
         suggested = {
             CONF_CREATE_CT_SENSORS: options.get(CONF_CREATE_CT_SENSORS, True),
-            CONF_MONTHLY_FIXED_CHARGES: options.get(CONF_MONTHLY_FIXED_CHARGES, 0),
+            CONF_MONTHLY_FIXED_CHARGES: fixed_charges,
             **dict(zip(LEVEL_THRESHOLD_KEYS, current, strict=True)),
         }
         if user_input is not None:

@@ -34,10 +34,22 @@ def _slug(subscription: Subscription) -> str:
     return "".join(c for c in subscription.display_number.lower() if c.isalnum())
 
 
+def statistic_kinds(subscription: Subscription) -> tuple[str, str]:
+    """Return what the energy and money statistics count.
+
+    Consumption is bought and costs; a feed-in contract's energy is sent to the
+    grid and paid for, so it may be chosen under "Return to grid".
+    """
+    if subscription.is_feed_in:
+        return "production", "compensation"
+    return "consumption", "cost"
+
+
 def statistic_ids(subscription: Subscription) -> tuple[str, str]:
-    """Return the stable consumption and cost statistic ids of a subscription."""
+    """Return the stable energy and money statistic ids of a subscription."""
     slug = _slug(subscription)
-    return f"{DOMAIN}:{slug}_consumption", f"{DOMAIN}:{slug}_cost"
+    energy, money = statistic_kinds(subscription)
+    return f"{DOMAIN}:{slug}_{energy}", f"{DOMAIN}:{slug}_{money}"
 
 
 def price_statistic_id(subscription: Subscription) -> str:
@@ -98,8 +110,9 @@ async def async_import_hours(
         await _sum_before(hass, consumption_id, start),
         await _sum_before(hass, cost_id, start),
     )
-    consumption_name = await _name(hass, subscription, "consumption")
-    cost_name = await _name(hass, subscription, "cost")
+    energy_kind, money_kind = statistic_kinds(subscription)
+    consumption_name = await _name(hass, subscription, energy_kind)
+    cost_name = await _name(hass, subscription, money_kind)
     async_add_external_statistics(
         hass,
         StatisticMetaData(
@@ -144,7 +157,7 @@ async def async_import_prices(
         StatisticMetaData(
             mean_type=StatisticMeanType.ARITHMETIC,
             has_sum=False,
-            name=await _name(hass, subscription, "price"),
+            name=await _name(hass, subscription, "payout" if subscription.is_feed_in else "price"),
             source=DOMAIN,
             statistic_id=price_statistic_id(subscription),
             unit_class=None,

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_track_utc_time_change
@@ -17,6 +18,7 @@ from .const import (
     BACKFILL_DAYS,
     CORRECTION_WINDOW_DAYS,
     FETCH_CHUNK_DAYS,
+    LOGGER,
     RETRY_BACKOFF_MAX,
     SUBSCRIPTIONS_RETRY_MAX,
     USAGE_PUBLICATION,
@@ -32,6 +34,7 @@ from .coordinator import (
 from .daily_totals import day_totals, yesterday_figure
 from .energy import async_import_hours, async_import_prices
 from .nomos_client import Invoice, NomosClient, NomosError, Subscription
+from .nomos_client.models import Fields
 from .price_schedule import (
     BERLIN,
     PriceSchedule,
@@ -71,6 +74,24 @@ class EnergyData:
     # Analog meters: the latest monthly value (first day of the month, kWh).
     latest_month: tuple[date, float] | None = None
     invoices: tuple[Invoice, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the cache's shape."""
+        return {
+            "latest_month": [self.latest_month[0].isoformat(), self.latest_month[1]]
+            if self.latest_month
+            else None,
+            "invoices": [invoice.to_json() for invoice in self.invoices],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EnergyData:
+        """Read what to_json wrote."""
+        month = data.get("latest_month")
+        return cls(
+            latest_month=(date.fromisoformat(month[0]), float(month[1])) if month else None,
+            invoices=tuple(Invoice.from_fields(Fields(item)) for item in data["invoices"]),
+        )
 
     @property
     def latest_invoice(self) -> Invoice | None:
@@ -140,6 +161,38 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
             for subscription in self.subscriptions.data.subscriptions.values()
         )
 
+    def start_from_cache(self) -> bool:
+        """Serve the last import's invoices and figures at once; run again only when due.
+
+        Returns False when the cache has no complete import (setup then imports
+        in the background).
+        """
+        run_at = self.cache.energy_run_at
+        if run_at is None:
+            return False
+        try:
+            self.data = {
+                sub_id: EnergyData.from_json(data) for sub_id, data in self.cache.energy.items()
+            }
+        except (NomosError, KeyError, TypeError, ValueError, IndexError) as err:
+            LOGGER.warning("Ignoring the damaged cached invoices: %s", err)
+            return False
+        self._schedule_after(run_at)
+        now = dt_util.utcnow()
+        self.update_interval = max(self.due_at - now, timedelta(seconds=1))
+        return True
+
+    def _schedule_after(self, run_at: datetime) -> None:
+        """Set when the run after one at `run_at` is due (the evening retry included)."""
+        # Timers may fire up to a second early: the next run is the one after
+        # this moment's, never this moment again.
+        self.due_at = self.next_run(run_at + EARLY_WAKE)
+        today = local_date(run_at)
+        evening = dt_util.as_utc(datetime.combine(today, EVENING_RETRY, BERLIN) + self.run_offset)
+        if run_at + EARLY_WAKE < evening < self.due_at and self._yesterday_missing(today):
+            # Nomos may publish a day late: one more try this evening.
+            self.due_at = evening
+
     def next_run(self, now: datetime) -> datetime:
         """Return the next daily run time after `now`."""
         day = local_date(now)
@@ -187,16 +240,14 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
                     )
             except NomosError as err:
                 error = err
+            else:
+                self.cache.set_energy(
+                    {sub_id: data.to_json() for sub_id, data in result.items()}, now
+                )
             self.outage.record(error, now)
             if error is not None:
                 self.access.failed(error, now)
-        # Timers may fire up to a second early: the next run is the one after
-        # this moment's, never this moment again.
-        self.due_at = self.next_run(now + EARLY_WAKE)
-        evening = dt_util.as_utc(datetime.combine(today, EVENING_RETRY, BERLIN) + self.run_offset)
-        if now + EARLY_WAKE < evening < self.due_at and self._yesterday_missing(today):
-            # Nomos may publish a day late: one more try this evening.
-            self.due_at = evening
+        self._schedule_after(now)
         retry = self.outage.retry_at
         self.update_interval = (retry if retry is not None else self.due_at) - now
         if error is not None and not result:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -181,8 +181,11 @@ PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
         key="current_price_ct",
         translation_key="current_price_ct",
         native_unit_of_measurement=CT_PER_KWH,
-        state_class=SensorStateClass.MEASUREMENT,
+        # For display only. HA's Energy dashboard accepts any price unit ending
+        # in "/kWh" and would then compute costs 100 times too high; so the
+        # twin starts disabled and has no state class (no long-term statistics).
         suggested_display_precision=2,
+        entity_registry_enabled_default=False,
         value_fn=lambda schedule, now: _round(_current_ct(schedule, now), 4),
     ),
     NomosPriceSensorDescription(
@@ -439,6 +442,61 @@ ENERGY_SENSORS: tuple[NomosEnergySensorDescription, ...] = (
 )
 
 
+# A feed-in contract's price is what Nomos pays: the same sensors under payout
+# names, and its level reads from "very low" to "very high" (high is good).
+FEED_IN_KEYS: Final = {
+    "current_price": "current_payout",
+    "current_price_ct": "current_payout_ct",
+    "next_price": "next_payout",
+    "current_hour_average": "current_hour_average_payout",
+    "today_min": "today_min_payout",
+    "today_max": "today_max_payout",
+    "today_average": "today_average_payout",
+    "tomorrow_min": "tomorrow_min_payout",
+    "tomorrow_max": "tomorrow_max_payout",
+    "tomorrow_average": "tomorrow_average_payout",
+    "today_min_time": "today_min_payout_time",
+    "today_max_time": "today_max_payout_time",
+    "price_level": "payout_level",
+    "yesterday_consumption": "yesterday_feed_in",
+    "yesterday_cost": "yesterday_payout",
+    "month_consumption": "month_feed_in",
+    "month_cost": "month_payout",
+}
+PAYOUT_LEVELS: Final = {
+    PriceLevel.VERY_CHEAP: "very_low",
+    PriceLevel.CHEAP: "low",
+    PriceLevel.NORMAL: "normal",
+    PriceLevel.EXPENSIVE: "high",
+    PriceLevel.VERY_EXPENSIVE: "very_high",
+}
+# Feed-in has no grid fees or levies to show.
+_NOT_FOR_FEED_IN: Final = {"current_grid_price", "current_levies_price"}
+
+
+def _payout_level(
+    level_fn: Callable[[PriceSchedule, datetime], PriceValue],
+) -> Callable[[PriceSchedule, datetime], PriceValue]:
+    def value(schedule: PriceSchedule, now: datetime) -> PriceValue:
+        level = level_fn(schedule, now)
+        return None if level is None else PAYOUT_LEVELS[PriceLevel(str(level))]
+
+    return value
+
+
+def for_subscription[D: SensorEntityDescription](description: D, subscription: Subscription) -> D:
+    """Return the description as this subscription shows it (payout names for feed-in)."""
+    if not subscription.is_feed_in or description.key not in FEED_IN_KEYS:
+        return description
+    changes: dict[str, Any] = {"translation_key": FEED_IN_KEYS[description.key]}
+    if isinstance(description, NomosPriceSensorDescription) and description.key == "price_level":
+        changes["options"] = list(PAYOUT_LEVELS.values())
+        changes["value_fn"] = _payout_level(description.value_fn)
+    if isinstance(description, NomosPeriodSensorDescription):
+        changes["adds_fixed_charges"] = False
+    return replace(description, **changes)
+
+
 def price_sensor_descriptions(entry: NomosConfigEntry) -> list[NomosPriceSensorDescription]:
     """Return the price sensors as the entry's options want them."""
     thresholds = [
@@ -480,8 +538,11 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda subscription: (
-            NomosPriceSensor(runtime.prices, subscription, description)
+            NomosPriceSensor(
+                runtime.prices, subscription, for_subscription(description, subscription)
+            )
             for description in price_sensors
+            if not (subscription.is_feed_in and description.key in _NOT_FOR_FEED_IN)
         ),
         is_active,
     )
@@ -489,7 +550,9 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda subscription: (
-            NomosPeriodSensor(runtime.energy, subscription, description)
+            NomosPeriodSensor(
+                runtime.energy, subscription, for_subscription(description, subscription)
+            )
             for description in PERIOD_SENSORS
         ),
         _smart,

@@ -20,6 +20,7 @@ from .models import (
     Fields,
     Invoice,
     MeterReading,
+    Plan,
     PriceSeries,
     Subscription,
     Usage,
@@ -168,6 +169,10 @@ class NomosClient:
         return Subscription.from_fields(
             Fields(await self._request("GET", f"/subscriptions/{subscription_id}"))
         )
+
+    async def get_plan(self, plan_id: str) -> Plan:
+        """Retrieve a tariff plan (its monthly base fee)."""
+        return Plan.from_fields(Fields(await self._request("GET", f"/plans/{plan_id}")))
 
     async def get_prices(self, subscription_id: str, start: date, end: date) -> PriceSeries:
         """Return the price series from `start` to `end` (Berlin dates, inclusive)."""

@@ -203,6 +203,28 @@ class Customer:
 
 
 @dataclass(frozen=True, slots=True)
+class Plan:
+    """A tariff plan; `price` is its monthly base fee (EUR incl. VAT, grid and metering fees excluded)."""
+
+    id: str
+    name: str
+    price: float | None
+    currency: str
+    type: str
+
+    @classmethod
+    def from_fields(cls, fields: Fields) -> Plan:
+        """Parse a plan object."""
+        return cls(
+            id=fields.string("id"),
+            name=fields.string("name"),
+            price=fields.opt_number("price"),
+            currency=fields.opt_string("currency") or "EUR",
+            type=fields.opt_string("type") or "consumption",
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Address:
     """A postal address."""
 
@@ -514,6 +536,30 @@ class Invoice:
             "issued_at": stamp(self.issued_at),
             "paid_at": stamp(self.paid_at),
             "usage_kwh": self.usage,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the API shape, so cached invoices parse like fresh ones."""
+
+        def stamp(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
+        return {
+            "id": self.id,
+            "subscription": self.subscription_id,
+            "invoice_number": self.number,
+            "type": self.type,
+            "status": self.status,
+            "year": self.year,
+            "month": self.month,
+            "period_number": self.period_number,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "usage": self.usage,
+            "total": self.total,
+            "issued_at": stamp(self.issued_at),
+            "paid_at": stamp(self.paid_at),
+            "voids": self.voids,
         }
 
     @classmethod

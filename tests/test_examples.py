@@ -1,0 +1,481 @@
+"""Every YAML example of the README and every blueprint, run against the simulator.
+
+Each automation is loaded as the user would paste it; the tests move the clock to
+its trigger and check what a homeowner would notice (the switch, the message),
+with a restart of Home Assistant in the awkward place: between planning and
+starting, inside a run, and while the appliance should have started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+import re
+import shutil
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder import Recorder
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, STATE_OFF, STATE_ON
+from homeassistant.core import CoreState, HomeAssistant, ServiceCall
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from homeassistant.util.yaml import parse_yaml
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+
+from custom_components.nomos_energy.const import DOMAIN
+from nomos_simulator import ANALOG_CLIENT_ID, ANALOG_CLIENT_SECRET, NomosSimulator
+
+from .conftest import ANNA, AddEntry, personal_flow
+from .timetravel import berlin, travel, walk
+
+ROOT = Path(__file__).parents[1]
+README = ROOT / "README.md"
+BLUEPRINTS = ROOT / "blueprints/automation/nomos_energy"
+MINUTE = timedelta(minutes=1)
+# The pasted automations keep their time triggers armed until Home Assistant stops.
+pytestmark = pytest.mark.parametrize("expected_lingering_timers", [True])
+DISHWASHER = "switch.dishwasher"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A fenced YAML block of the README."""
+
+    line: int
+    text: str
+
+    @property
+    def data(self) -> Any:
+        return parse_yaml(self.text)
+
+    @property
+    def aliases(self) -> list[str]:
+        data = self.data
+        if isinstance(data, dict) and "automation" in data:
+            return [automation["alias"] for automation in data["automation"]]
+        return []
+
+
+def readme_examples() -> list[Example]:
+    text = README.read_text(encoding="utf-8")
+    return [
+        Example(text.count("\n", 0, found.start()) + 1, found.group(1))
+        for found in re.finditer(r"```yaml\n(.*?)```", text, re.DOTALL)
+    ]
+
+
+def example_with(alias: str) -> list[dict[str, Any]]:
+    """The automations of the README block that holds `alias`."""
+    for example in readme_examples():
+        if alias in example.aliases:
+            return list(example.data["automation"])
+    raise AssertionError(f"no README example {alias!r}")
+
+
+# What runs which README block: every automation alias must be listed here.
+EXERCISED_AUTOMATIONS = {
+    "Tomorrow's average price": "test_tomorrows_average_price",
+    "Plan the dishwasher": "test_dishwasher_example_starts_on_time_across_a_restart",
+    "Start the dishwasher as planned": "test_dishwasher_example_starts_on_time_across_a_restart",
+    "Tomorrow's prices are out": "test_tomorrows_prices_notification_once_per_publication",
+    "Last week's electricity": "test_last_weeks_electricity",
+    "Open Nomos invoice": "test_open_invoice_notification_once",
+}
+
+
+def test_every_readme_example_is_exercised() -> None:
+    """A new README example needs a test here; the others are actions, a response, a card."""
+    examples = readme_examples()
+    aliases = [alias for example in examples for alias in example.aliases]
+    assert sorted(aliases) == sorted(EXERCISED_AUTOMATIONS)
+    others = [example.data for example in examples if not example.aliases]
+    kinds = sorted(
+        "action"
+        if "action" in data
+        else "card"
+        if "type" in data
+        else "configuration"
+        if "logger" in data
+        else "response"
+        for data in others
+    )
+    assert kinds == ["action", "action", "card", "configuration", "response"]
+    assert {example["action"] for example in others if "action" in example} == {
+        "nomos_energy.import_statistics",
+        "nomos_energy.submit_meter_reading",
+    }
+
+
+@pytest.fixture
+async def berlin_home(hass: HomeAssistant) -> None:
+    """A Home Assistant in Berlin, with a dishwasher that is a plain switch."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    assert await async_setup_component(
+        hass,
+        "input_boolean",
+        {"input_boolean": {"dishwasher_power": {"name": "Dishwasher power"}}},
+    )
+    assert await async_setup_component(
+        hass,
+        "template",
+        {
+            "template": [
+                {
+                    "switch": [
+                        {
+                            "name": "Dishwasher",
+                            "state": "{{ is_state('input_boolean.dishwasher_power', 'on') }}",
+                            "turn_on": {
+                                "action": "input_boolean.turn_on",
+                                "target": {"entity_id": "input_boolean.dishwasher_power"},
+                            },
+                            "turn_off": {
+                                "action": "input_boolean.turn_off",
+                                "target": {"entity_id": "input_boolean.dishwasher_power"},
+                            },
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+    assert await async_setup_component(
+        hass,
+        "input_datetime",
+        {
+            "input_datetime": {
+                name: {"has_date": True, "has_time": True}
+                for name in ("dishwasher_start", "dishwasher_end")
+            }
+        },
+    )
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+def notifications(hass: HomeAssistant) -> list[ServiceCall]:
+    return async_mock_service(hass, "notify", "notify")
+
+
+class SwitchLog:
+    """When the dishwasher switched, as seen from its state changes."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self.hass = hass
+        self.changes: list[tuple[str, datetime]] = []
+        hass.bus.async_listen("state_changed", self._changed)
+
+    async def _changed(self, event: Any) -> None:
+        if event.data["entity_id"] == DISHWASHER and event.data["new_state"] is not None:
+            new = event.data["new_state"]
+            if event.data["old_state"] is None or event.data["old_state"].state != new.state:
+                self.changes.append((new.state, dt_util.utcnow()))
+
+    def switched(self, to: str) -> list[datetime]:
+        return [moment for state, moment in self.changes if state == to]
+
+
+async def load_automations(hass: HomeAssistant, automations: list[dict[str, Any]]) -> None:
+    assert await async_setup_component(hass, "automation", {"automation": automations})
+    await hass.async_block_till_done()
+
+
+async def restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """As close to a restart as one process allows: the entry and every automation start
+    again while Home Assistant is starting (helpers keep their restored state)."""
+    await automations(hass, "turn_off")
+    hass.set_state(CoreState.starting)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await automations(hass, "turn_on")
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    hass.set_state(CoreState.running)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def automations(hass: HomeAssistant, action: str) -> None:
+    await hass.services.async_call("automation", action, {"entity_id": "all"}, blocking=True)
+
+
+async def cheapest_window(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN, "find_cheapest_window", data, blocking=True, return_response=True
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+async def test_dishwasher_example_starts_on_time_across_a_restart(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    berlin_home: None,
+) -> None:
+    """Planned at 22:00, started at the planned quarter-hour though HA restarted in between."""
+    freezer.move_to(berlin(2026, 11, 29, 21, 50))
+    entry = await add_entry(ANNA)
+    switch = SwitchLog(hass)
+    await load_automations(hass, example_with("Plan the dishwasher"))
+    await travel(hass, freezer, berlin(2026, 11, 29, 22, 0))
+    expected = await cheapest_window(
+        hass, duration="02:00:00", latest_end=berlin(2026, 11, 30, 7, 0).isoformat()
+    )
+    start = datetime.fromisoformat(expected["start"])
+    planned = hass.states.get("input_datetime.dishwasher_start")
+    assert planned.attributes["timestamp"] == start.timestamp()
+    # Home Assistant restarts an hour before the start.
+    await walk(hass, freezer, start - timedelta(hours=1), MINUTE * 15)
+    await restart(hass, entry)
+    await walk(hass, freezer, start + 2 * MINUTE, MINUTE)
+    assert switch.switched(STATE_ON) == [start]
+    assert hass.states.get(DISHWASHER).state == STATE_ON
+
+
+async def test_blueprint_runs_the_appliance_in_the_window_across_restarts(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    berlin_home: None,
+    tmp_path: Path,
+) -> None:
+    """On at the window's start, off at its end; a restart inside the run changes nothing;
+    a restart after a missed start (HA was down) starts the appliance at once."""
+    freezer.move_to(berlin(2026, 11, 29, 19, 50))
+    entry = await add_entry(ANNA)
+    switch = SwitchLog(hass)
+    await use_blueprints(hass, tmp_path)
+    await load_automations(hass, [blueprint_automation(hass, "20:00:00")])
+    await travel(hass, freezer, berlin(2026, 11, 29, 20, 0))
+    window = await cheapest_window(
+        hass, duration="02:00:00", latest_end=berlin(2026, 11, 30, 7, 0).isoformat()
+    )
+    start, end = (datetime.fromisoformat(window[key]) for key in ("start", "end"))
+    assert hass.states.get("input_datetime.dishwasher_start").attributes["timestamp"] == (
+        start.timestamp()
+    )
+    assert hass.states.get("input_datetime.dishwasher_end").attributes["timestamp"] == (
+        end.timestamp()
+    )
+    await walk(hass, freezer, start - timedelta(minutes=30), MINUTE * 15)
+    await restart(hass, entry)
+    await walk(hass, freezer, start + timedelta(hours=1), MINUTE)
+    await restart(hass, entry)  # in the middle of the run: no second start, no stop
+    await walk(hass, freezer, end + MINUTE, MINUTE)
+    assert switch.switched(STATE_ON) == [start]
+    assert switch.switched(STATE_OFF) == [end]
+
+    # The next night Home Assistant is down when the window begins.
+    await travel(hass, freezer, berlin(2026, 11, 30, 20, 0))
+    start = datetime.fromtimestamp(
+        hass.states.get("input_datetime.dishwasher_start").attributes["timestamp"], tz=dt_util.UTC
+    )
+    assert start > berlin(2026, 11, 30, 20, 0)
+    await automations(hass, "turn_off")
+    await walk(hass, freezer, start + timedelta(minutes=20), MINUTE * 5)
+    assert hass.states.get(DISHWASHER).state == STATE_OFF
+    await restart(hass, entry)
+    assert hass.states.get(DISHWASHER).state == STATE_ON
+
+
+async def use_blueprints(hass: HomeAssistant, config_dir: Path) -> None:
+    """Install the repository's blueprints where Home Assistant looks for them."""
+    hass.config.config_dir = str(config_dir)
+    shutil.copytree(BLUEPRINTS, config_dir / "blueprints/automation/nomos_energy")
+
+
+def anna_device(hass: HomeAssistant) -> str:
+    registry = dr.async_get(hass)
+    return next(
+        device.id
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+        if device.serial_number == "4X44EMKX"
+    )
+
+
+def blueprint_automation(hass: HomeAssistant, plan_at: str) -> dict[str, Any]:
+    return {
+        "alias": "Dishwasher in the cheapest window",
+        "use_blueprint": {
+            "path": "nomos_energy/run_in_cheapest_window.yaml",
+            "input": {
+                "nomos_device": anna_device(hass),
+                "appliance": DISHWASHER,
+                "start_helper": "input_datetime.dishwasher_start",
+                "end_helper": "input_datetime.dishwasher_end",
+                "plan_at": plan_at,
+                "deadline": "07:00:00",
+                "duration": {"hours": 2, "minutes": 0, "seconds": 0},
+                "turn_off": True,
+            },
+        },
+    }
+
+
+async def test_tomorrows_average_price(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    berlin_home: None,
+    notifications: list[ServiceCall],
+) -> None:
+    """At 18:00 the message has tomorrow's average of the hourly prices."""
+    freezer.move_to(berlin(2026, 11, 29, 17, 0))
+    await add_entry(ANNA)
+    await load_automations(hass, example_with("Tomorrow's average price"))
+    await travel(hass, freezer, berlin(2026, 11, 29, 18, 0))
+    sub = next(sub for sub in simulator.subscriptions.values() if sub.number == "4X44EMKX")
+    quarters = [
+        sub.price_item(berlin(2026, 11, 30, 0, 0) + i * timedelta(minutes=15))["amount"]
+        for i in range(96)
+    ]
+    assert len(notifications) == 1
+    assert notifications[0].data["message"].strip() == (
+        f"Tomorrow averages {round(sum(quarters) / 96, 1)} ct/kWh."
+    )
+
+
+async def test_tomorrows_prices_notification_once_per_publication(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    berlin_home: None,
+    tmp_path: Path,
+) -> None:
+    """The README example and the blueprint each tell once; a restart tells nothing new."""
+    phone = async_mock_service(hass, "notify", "mobile_app_phone")
+    freezer.move_to(berlin(2026, 11, 29, 12, 0))
+    entry = await add_entry(ANNA)
+    await use_blueprints(hass, tmp_path)
+    await load_automations(
+        hass,
+        [
+            *example_with("Tomorrow's prices are out"),
+            {
+                "alias": "Tomorrow's prices (blueprint)",
+                "use_blueprint": {
+                    "path": "nomos_energy/notify_tomorrow_prices.yaml",
+                    "input": {
+                        "tomorrow_event": "event.nomos_4x44emkx_prices_for_tomorrow",
+                        "nomos_device": anna_device(hass),
+                        "notify_action": "notify.mobile_app_phone",
+                    },
+                },
+            },
+        ],
+    )
+    await walk(hass, freezer, berlin(2026, 11, 29, 17, 0))
+    assert len(phone) == 2
+    assert {"Nomos prices for tomorrow"} == {
+        call.data["title"] for call in phone if "title" in call.data
+    }
+    await restart(hass, entry)
+    await walk(hass, freezer, berlin(2026, 11, 29, 20, 0))
+    assert len(phone) == 2
+
+
+async def test_last_weeks_electricity(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    berlin_home: None,
+    notifications: list[ServiceCall],
+) -> None:
+    """Monday 18:00: last week's kWh and cost, the sums of what Nomos measured."""
+    freezer.move_to(berlin(2026, 11, 30, 17, 0))  # a Monday
+    await add_entry(ANNA)
+    await load_automations(hass, example_with("Last week's electricity"))
+    await travel(hass, freezer, berlin(2026, 11, 30, 18, 0))
+    week = await hass.services.async_call(
+        DOMAIN,
+        "get_consumption",
+        {"start": "2026-11-23", "end": "2026-11-30", "resolution": "15min"},
+        blocking=True,
+        return_response=True,
+    )
+    assert isinstance(week, dict)
+    kwh = sum(period["kwh"] for period in week["periods"])
+    cost = sum(period["cost"] for period in week["periods"])
+    assert len(notifications) == 1
+    assert " ".join(notifications[0].data["message"].split()) == (
+        f"Last week: {round(kwh, 1)} kWh, {round(cost, 2)} EUR."
+    )
+
+
+@pytest.mark.energy_import
+async def test_open_invoice_notification_once(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    berlin_home: None,
+    notifications: list[ServiceCall],
+) -> None:
+    """November's invoice arrives on 4 December: one message; a restart is not a new invoice."""
+    anna = next(sub for sub in simulator.subscriptions.values() if sub.number == "4X44EMKX")
+    anna.start_at = berlin(2026, 10, 1, 0, 0)
+    freezer.move_to(berlin(2026, 12, 3, 18, 0))
+    entry = await add_entry(ANNA)
+    status = "sensor.nomos_4x44emkx_invoice_status"
+    assert hass.states.get(status).state == "paid"
+    await load_automations(hass, example_with("Open Nomos invoice"))
+    await walk(hass, freezer, berlin(2026, 12, 4, 20, 0))
+    assert hass.states.get(status).state == "open"
+    assert [call.data["message"].strip() for call in notifications] == [
+        "Nomos invoice 4X44EMKX-002: "
+        f"{hass.states.get('sensor.nomos_4x44emkx_latest_invoice').state} EUR is open."
+    ]
+    await restart(hass, entry)
+    assert len(notifications) == 1
+
+
+def readme_action(name: str) -> dict[str, Any]:
+    return next(
+        example.data
+        for example in readme_examples()
+        if isinstance(example.data, dict) and example.data.get("action") == f"{DOMAIN}.{name}"
+    )
+
+
+@pytest.mark.energy_import
+async def test_import_statistics_example(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Re-importing from 1 October reaches the newest day and reports its hours."""
+    freezer.move_to(berlin(2026, 11, 29, 18, 0))
+    await add_entry(ANNA)
+    example = readme_action("import_statistics")
+    response = await hass.services.async_call(
+        DOMAIN, "import_statistics", example["data"], blocking=True, return_response=True
+    )
+    assert isinstance(response, dict)
+    assert response["start"] == example["data"]["start"]
+    assert response["hours"] == (31 + 28) * 24 + 1  # to 28 November; the DST night has 25
+
+
+async def test_submit_meter_reading_example(
+    hass: HomeAssistant, simulator: NomosSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The reading example is accepted for an analog meter with writing credentials."""
+    freezer.move_to(berlin(2026, 11, 29, 10, 0))
+    result = await personal_flow(hass, ANALOG_CLIENT_ID, ANALOG_CLIENT_SECRET)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    example = readme_action("submit_meter_reading")
+    response = await hass.services.async_call(
+        DOMAIN, "submit_meter_reading", example["data"], blocking=True, return_response=True
+    )
+    assert isinstance(response, dict)
+    assert response["value"] == example["data"]["value"]
