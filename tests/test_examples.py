@@ -191,8 +191,12 @@ async def restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await automations(hass, "turn_off")
     hass.set_state(CoreState.starting)
     await hass.config_entries.async_reload(entry.entry_id)
+    if not hasattr(hass, "async_add_startup_job"):
+        # Before 2026.10 automations armed for a start wait for "started" while not running.
+        hass.set_state(CoreState.not_running)
     await automations(hass, "turn_on")
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done(wait_background_tasks=True)
     hass.set_state(CoreState.running)
     await hass.async_block_till_done(wait_background_tasks=True)
 
