@@ -57,7 +57,9 @@ def describe(hass: HomeAssistant, entry_id: str) -> dict[str, Any]:
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
-@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.EVENT])
+@pytest.mark.parametrize(
+    "platform", [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.EVENT]
+)
 async def test_platform(
     hass: HomeAssistant,
     add_entry: AddEntry,

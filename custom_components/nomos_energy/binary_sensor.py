@@ -1,8 +1,9 @@
-"""Binary sensors: whether tomorrow's prices are known."""
+"""Binary sensors: whether tomorrow's prices are known, and cheap and expensive periods."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorEntity
 from homeassistant.core import HomeAssistant
@@ -10,9 +11,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import NomosConfigEntry, PriceCoordinator
-from .entity import NomosEntity, track_active_subscriptions
+from .entity import NomosEntity, shifts_load, track_active_subscriptions, track_subscriptions
 from .nomos_client import Subscription
-from .price_schedule import PriceSchedule, local_date
+from .periods import PeriodKind, current_or_next
+from .price_schedule import CT_PER_EUR, local_date
 
 PARALLEL_UPDATES = 0
 
@@ -22,9 +24,14 @@ async def async_setup_entry(
     entry: NomosConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the binary sensor for every active subscription, also later ones."""
-    track_active_subscriptions(
-        entry, async_add_entities, TomorrowPricesAvailableSensor, entry.runtime_data.prices
+    """Add the binary sensors for every active subscription, also later ones."""
+    prices = entry.runtime_data.prices
+    track_active_subscriptions(entry, async_add_entities, TomorrowPricesAvailableSensor, prices)
+    track_subscriptions(
+        entry,
+        async_add_entities,
+        lambda subscription: [PeriodSensor(prices, subscription, kind) for kind in PeriodKind],
+        shifts_load,
     )
 
 
@@ -40,5 +47,43 @@ class TomorrowPricesAvailableSensor(NomosEntity[PriceCoordinator], BinarySensorE
     @property
     def is_on(self) -> bool:
         """Return whether tomorrow is complete."""
-        schedule = self.coordinator.data.get(self.subscription_id) or PriceSchedule()
+        schedule = self.coordinator.schedule(self.subscription_id)
         return schedule.is_day_complete(local_date(dt_util.utcnow()) + timedelta(days=1))
+
+
+class PeriodSensor(NomosEntity[PriceCoordinator], BinarySensorEntity):
+    """On while the current quarter-hour is inside a cheap (or expensive) period.
+
+    The attributes describe that period, or else the next one, so a card or an
+    automation knows what comes without a template over a price list.
+    """
+
+    def __init__(
+        self, coordinator: PriceCoordinator, subscription: Subscription, kind: PeriodKind
+    ) -> None:
+        """Create the sensor."""
+        super().__init__(coordinator, subscription, f"{kind}_period")
+        self._attr_translation_key = f"{kind}_period"
+        self.kind = kind
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether a period of this kind is running now."""
+        now = dt_util.utcnow()
+        return any(
+            period.contains(now)
+            for period in self.coordinator.periods(self.subscription_id)[self.kind]
+        )
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return start, end and average price of the current or next period."""
+        now = dt_util.utcnow()
+        period = current_or_next(self.coordinator.periods(self.subscription_id)[self.kind], now)
+        if period is None:
+            return {"start": None, "end": None, "average_price": None}
+        return {
+            "start": dt_util.as_local(period.start).isoformat(),
+            "end": dt_util.as_local(period.end).isoformat(),
+            "average_price": round(period.average_ct / CT_PER_EUR, 6),
+        }

@@ -36,7 +36,11 @@ from .const import (
     CONF_CREATE_CT_SENSORS,
     CONF_LEVEL_THRESHOLDS,
     CONF_MONTHLY_FIXED_CHARGES,
+    CONF_PERIOD_MARGIN,
+    CONF_PERIOD_MIN_MINUTES,
     DEFAULT_LEVEL_THRESHOLDS,
+    DEFAULT_PERIOD_MARGIN,
+    DEFAULT_PERIOD_MIN_MINUTES,
     DOMAIN,
     LEVEL_THRESHOLD_KEYS,
     LOGGER,
@@ -279,6 +283,8 @@ class NomosOptionsFlow(OptionsFlowWithReload):
                         CONF_MONTHLY_FIXED_CHARGES: float(
                             user_input.get(CONF_MONTHLY_FIXED_CHARGES) or 0
                         ),
+                        CONF_PERIOD_MARGIN: float(user_input[CONF_PERIOD_MARGIN]),
+                        CONF_PERIOD_MIN_MINUTES: int(user_input[CONF_PERIOD_MIN_MINUTES]),
                     }
                 )
         options = self.config_entry.options
@@ -301,6 +307,19 @@ class NomosOptionsFlow(OptionsFlowWithReload):
                 )
             ),
         }
+        # Defaults: a form sent without them (an older frontend, a script) keeps the options.
+        margin = options.get(CONF_PERIOD_MARGIN, DEFAULT_PERIOD_MARGIN)
+        min_minutes = options.get(CONF_PERIOD_MIN_MINUTES, DEFAULT_PERIOD_MIN_MINUTES)
+        fields[vol.Required(CONF_PERIOD_MARGIN, default=margin)] = NumberSelector(
+            NumberSelectorConfig(
+                min=1, max=50, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="%"
+            )
+        )
+        fields[vol.Required(CONF_PERIOD_MIN_MINUTES, default=min_minutes)] = NumberSelector(
+            NumberSelectorConfig(
+                min=15, max=480, step=15, mode=NumberSelectorMode.BOX, unit_of_measurement="min"
+            )
+        )
         schema = vol.Schema(fields)
         fixed_charges = options.get(CONF_MONTHLY_FIXED_CHARGES)
         if fixed_charges is None:
@@ -308,6 +327,8 @@ class NomosOptionsFlow(OptionsFlowWithReload):
         suggested = {
             CONF_CREATE_CT_SENSORS: options.get(CONF_CREATE_CT_SENSORS, True),
             CONF_MONTHLY_FIXED_CHARGES: fixed_charges,
+            CONF_PERIOD_MARGIN: margin,
+            CONF_PERIOD_MIN_MINUTES: min_minutes,
             **dict(zip(LEVEL_THRESHOLD_KEYS, current, strict=True)),
         }
         if user_input is not None:

@@ -67,3 +67,8 @@ CONF_LEVEL_THRESHOLDS: Final = "level_thresholds"
 # Percentile boundaries between very cheap | cheap | normal | expensive | very expensive.
 LEVEL_THRESHOLD_KEYS: Final = ("very_cheap_below", "cheap_below", "normal_below", "expensive_below")
 DEFAULT_LEVEL_THRESHOLDS: Final = (20.0, 40.0, 60.0, 80.0)
+# Cheap and expensive periods: how far from the day's average (percent) and how long at least.
+CONF_PERIOD_MARGIN: Final = "period_margin"
+CONF_PERIOD_MIN_MINUTES: Final = "period_min_minutes"
+DEFAULT_PERIOD_MARGIN: Final = 10.0
+DEFAULT_PERIOD_MIN_MINUTES: Final = 60

@@ -22,6 +22,10 @@ from .api import OAuthTokenProvider
 from .backoff import Outage
 from .cache import NomosCache
 from .const import (
+    CONF_PERIOD_MARGIN,
+    CONF_PERIOD_MIN_MINUTES,
+    DEFAULT_PERIOD_MARGIN,
+    DEFAULT_PERIOD_MIN_MINUTES,
     DOMAIN,
     LOGGER,
     PRICE_HISTORY_DAYS,
@@ -44,6 +48,7 @@ from .nomos_client import (
     NomosRateLimitError,
     Subscription,
 )
+from .periods import Period, PeriodKind, PeriodRule, find_periods
 from .price_schedule import (
     BERLIN,
     PriceInterval,
@@ -277,6 +282,16 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
         self.late_logged: date | None = None
         # When Nomos was last asked again for prices it had published as unknown.
         self.asked_for_unknown: dict[str, datetime] = {}
+        # Cheap and expensive periods per subscription, with the schedule they were
+        # computed from: recomputed when prices arrive, never on a tick.
+        self._periods: dict[str, tuple[PriceSchedule, dict[PeriodKind, list[Period]]]] = {}
+        options = entry.options
+        self.period_rule = PeriodRule(
+            margin=float(options.get(CONF_PERIOD_MARGIN, DEFAULT_PERIOD_MARGIN)) / 100,
+            min_length=timedelta(
+                minutes=int(options.get(CONF_PERIOD_MIN_MINUTES, DEFAULT_PERIOD_MIN_MINUTES))
+            ),
+        )
         # Every quarter-hour the entities move to the new interval, from the cache.
         entry.async_on_unload(
             async_track_utc_time_change(hass, self._quarter_hour, minute=(0, 15, 30, 45), second=0)
@@ -286,6 +301,26 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
     def _quarter_hour(self, now: datetime) -> None:
         """Let every price entity show the interval that just began (no request)."""
         self.async_update_listeners()
+
+    def schedule(self, subscription_id: str) -> PriceSchedule:
+        """Return the known prices of a subscription (empty when there are none)."""
+        return (self.data or {}).get(subscription_id) or PriceSchedule()
+
+    def periods(self, subscription_id: str) -> dict[PeriodKind, list[Period]]:
+        """Return the cheap and expensive periods over the known prices from yesterday on."""
+        schedule = self.schedule(subscription_id)
+        cached = self._periods.get(subscription_id)
+        if cached is not None and cached[0] is schedule:
+            return cached[1]
+        end = schedule.end
+        window = (
+            schedule.between(day_start(local_date(dt_util.utcnow()) - timedelta(days=1)), end)
+            if end is not None
+            else []
+        )
+        found = {kind: find_periods(window, kind, self.period_rule) for kind in PeriodKind}
+        self._periods[subscription_id] = (schedule, found)
+        return found
 
     def publication_time(self, day: date) -> datetime:
         """Return when this installation first asks for the prices of `day + 1`."""

@@ -39,6 +39,11 @@ def is_active(subscription: Subscription) -> bool:
     return subscription.is_active
 
 
+def shifts_load(subscription: Subscription) -> bool:
+    """Return whether cheap and expensive periods help this subscription (it buys power)."""
+    return subscription.is_active and not subscription.is_feed_in
+
+
 class NomosEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
     """An entity on one subscription's device, fed by one coordinator."""
 

@@ -43,10 +43,11 @@ from .daily_totals import (
     yesterday_figure,
 )
 from .energy_coordinator import EnergyCoordinator, EnergyData
-from .entity import NomosEntity, is_active, track_subscriptions
+from .entity import NomosEntity, is_active, shifts_load, track_subscriptions
 from .nomos_client import Subscription
 from .nomos_client.models import INVOICE_STATUSES, METER_TYPES, SUBSCRIPTION_STATUSES
-from .price_schedule import CT_PER_EUR, PriceLevel, PriceSchedule, local_date
+from .periods import Period, PeriodKind, current_or_next, next_start
+from .price_schedule import CT_PER_EUR, PriceInterval, PriceLevel, PriceSchedule, local_date
 
 # Read-only entities fed by coordinators: no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -168,6 +169,58 @@ def _day_stat(day_offset: int, field: str) -> Callable[[PriceSchedule, datetime]
     return value
 
 
+def _ahead(schedule: PriceSchedule, now: datetime, span: timedelta) -> list[PriceInterval]:
+    """Return the known-price intervals from the one in progress to `now + span`."""
+    current = schedule.at(now)
+    start = current.start if current else now
+    return [
+        interval
+        for interval in schedule.between(start, now + span)
+        if interval.price_ct is not None
+    ]
+
+
+def _extreme_ahead(
+    schedule: PriceSchedule, now: datetime, pick: Callable[..., PriceInterval]
+) -> PriceInterval | None:
+    """Return the quarter-hour with the lowest (min) or highest (max) price of the next day.
+
+    Only known prices count; ties go to the earliest quarter-hour.
+    """
+    intervals = _ahead(schedule, now, timedelta(hours=24))
+    return pick(intervals, key=lambda interval: interval.price_ct) if intervals else None
+
+
+def _extreme_price(
+    pick: Callable[..., PriceInterval],
+) -> Callable[[PriceSchedule, datetime], float | None]:
+    def value(schedule: PriceSchedule, now: datetime) -> float | None:
+        found = _extreme_ahead(schedule, now, pick)
+        return _eur(found.price_ct) if found else None
+
+    return value
+
+
+def _extreme_start(
+    pick: Callable[..., PriceInterval],
+) -> Callable[[PriceSchedule, datetime], datetime | None]:
+    def value(schedule: PriceSchedule, now: datetime) -> datetime | None:
+        found = _extreme_ahead(schedule, now, pick)
+        return found.start if found else None
+
+    return value
+
+
+def _average_ahead(schedule: PriceSchedule, now: datetime, span: timedelta) -> float | None:
+    """Return the plain average of the known prices from now over `span`."""
+    prices = [
+        interval.price_ct
+        for interval in _ahead(schedule, now, span)
+        if interval.price_ct is not None
+    ]
+    return sum(prices) / len(prices) if prices else None
+
+
 PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
     NomosPriceSensorDescription(
         key="current_price",
@@ -265,6 +318,54 @@ PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
         value_fn=_day_stat(0, "maximum_at"),
     ),
     NomosPriceSensorDescription(
+        key="tomorrow_min_time",
+        translation_key="tomorrow_min_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_day_stat(1, "minimum_at"),
+    ),
+    NomosPriceSensorDescription(
+        key="tomorrow_max_time",
+        translation_key="tomorrow_max_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_day_stat(1, "maximum_at"),
+    ),
+    NomosPriceSensorDescription(
+        key="lowest_next_24h",
+        translation_key="lowest_next_24h",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=_extreme_price(min),
+    ),
+    NomosPriceSensorDescription(
+        key="lowest_next_24h_time",
+        translation_key="lowest_next_24h_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_extreme_start(min),
+    ),
+    NomosPriceSensorDescription(
+        key="highest_next_24h",
+        translation_key="highest_next_24h",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=_extreme_price(max),
+    ),
+    NomosPriceSensorDescription(
+        key="highest_next_24h_time",
+        translation_key="highest_next_24h_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_extreme_start(max),
+    ),
+    NomosPriceSensorDescription(
+        key="average_next_3h",
+        translation_key="average_next_3h",
+        native_unit_of_measurement=EUR_PER_KWH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=lambda schedule, now: _eur(_average_ahead(schedule, now, timedelta(hours=3))),
+    ),
+    NomosPriceSensorDescription(
         key="price_level",
         translation_key="price_level",
         device_class=SensorDeviceClass.ENUM,
@@ -299,6 +400,32 @@ PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
         entity_registry_enabled_default=False,
         value_fn=_component_eur("levies"),
     ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NomosPeriodTimeDescription(SensorEntityDescription):
+    """Describes when the next cheap or expensive period starts or ends."""
+
+    kind: PeriodKind
+    value_fn: Callable[[list[Period], datetime], datetime | None]
+
+
+def _end_of_current_or_next(periods: list[Period], now: datetime) -> datetime | None:
+    period = current_or_next(periods, now)
+    return period.end if period else None
+
+
+PERIOD_TIME_SENSORS: tuple[NomosPeriodTimeDescription, ...] = tuple(
+    NomosPeriodTimeDescription(
+        key=f"next_{kind}_{edge}",
+        translation_key=f"next_{kind}_{edge}",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        kind=kind,
+        value_fn=next_start if edge == "start" else _end_of_current_or_next,
+    )
+    for kind in PeriodKind
+    for edge in ("start", "end")
 )
 
 
@@ -470,8 +597,18 @@ PAYOUT_LEVELS: Final = {
     PriceLevel.EXPENSIVE: "high",
     PriceLevel.VERY_EXPENSIVE: "very_high",
 }
-# Feed-in has no grid fees or levies to show.
-_NOT_FOR_FEED_IN: Final = {"current_grid_price", "current_levies_price"}
+# Feed-in has no grid fees or levies to show, and no load to shift.
+_NOT_FOR_FEED_IN: Final = {
+    "current_grid_price",
+    "current_levies_price",
+    "tomorrow_min_time",
+    "tomorrow_max_time",
+    "lowest_next_24h",
+    "lowest_next_24h_time",
+    "highest_next_24h",
+    "highest_next_24h_time",
+    "average_next_3h",
+}
 
 
 def _payout_level(
@@ -545,6 +682,18 @@ async def async_setup_entry(
             if not (subscription.is_feed_in and description.key in _NOT_FOR_FEED_IN)
         ),
         is_active,
+    )
+    track_subscriptions(
+        entry,
+        async_add_entities,
+        lambda subscription: [
+            NomosPriceFeedSensor(runtime.prices, subscription),
+            *(
+                NomosPeriodTimeSensor(runtime.prices, subscription, description)
+                for description in PERIOD_TIME_SENSORS
+            ),
+        ],
+        shifts_load,
     )
     track_subscriptions(
         entry,
@@ -625,6 +774,85 @@ class NomosPriceSensor(NomosEntity[PriceCoordinator], SensorEntity):
     def native_value(self) -> PriceValue:
         """Return the value for this moment."""
         return self.entity_description.value_fn(self._schedule, dt_util.utcnow())
+
+
+class NomosPeriodTimeSensor(NomosEntity[PriceCoordinator], SensorEntity):
+    """When the next period starts (after the running one), or when the current or next ends.
+
+    Timestamps, so a time trigger fires at the moment and survives a restart.
+    """
+
+    entity_description: NomosPeriodTimeDescription
+
+    def __init__(
+        self,
+        coordinator: PriceCoordinator,
+        subscription: Subscription,
+        description: NomosPeriodTimeDescription,
+    ) -> None:
+        """Create the sensor."""
+        super().__init__(coordinator, subscription, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> datetime | None:
+        """Return the moment, unknown when no such period is among the known prices."""
+        periods = self.coordinator.periods(self.subscription_id)[self.entity_description.kind]
+        return self.entity_description.value_fn(periods, dt_util.utcnow())
+
+
+class NomosPriceFeedSensor(NomosEntity[PriceCoordinator], SensorEntity):
+    """The current price, with today's and tomorrow's in the shape Nord Pool's integration has.
+
+    evcc, EV Smart Charging and chart cards read `raw_today`, `raw_tomorrow`
+    and `tomorrow_valid`. The lists stay out of the recorder: with both days
+    they are larger than its 16 KiB limit for attributes.
+    """
+
+    _attr_translation_key = "price_feed"
+    _attr_native_unit_of_measurement = EUR_PER_KWH
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_suggested_display_precision = 4
+    _unrecorded_attributes = frozenset({"raw_today", "raw_tomorrow", "today", "tomorrow"})
+
+    def __init__(self, coordinator: PriceCoordinator, subscription: Subscription) -> None:
+        """Create the sensor."""
+        super().__init__(coordinator, subscription, "price_feed")
+
+    @property
+    def native_value(self) -> float | None:
+        """Return the current price in EUR/kWh."""
+        return _eur(_current_ct(self.coordinator.schedule(self.subscription_id), dt_util.utcnow()))
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return today's and tomorrow's prices (Berlin days), local times, EUR/kWh."""
+        schedule = self.coordinator.schedule(self.subscription_id)
+        today = local_date(dt_util.utcnow())
+        tomorrow = today + timedelta(days=1)
+        raw_today = _raw_prices(schedule.day(today))
+        raw_tomorrow = _raw_prices(schedule.day(tomorrow))
+        return {
+            # As Nord Pool's integration says it: prices in EUR per kWh.
+            "currency": "EUR",
+            "unit": UnitOfEnergy.KILO_WATT_HOUR.value,
+            "today": [item["value"] for item in raw_today],
+            "tomorrow": [item["value"] for item in raw_tomorrow],
+            "raw_today": raw_today,
+            "raw_tomorrow": raw_tomorrow,
+            "tomorrow_valid": schedule.is_day_complete(tomorrow),
+        }
+
+
+def _raw_prices(intervals: list[PriceInterval]) -> list[dict[str, Any]]:
+    return [
+        {
+            "start": dt_util.as_local(interval.start).isoformat(),
+            "end": dt_util.as_local(interval.end).isoformat(),
+            "value": _eur(interval.price_ct),
+        }
+        for interval in intervals
+    ]
 
 
 class NomosEnergySensor(NomosEntity[EnergyCoordinator], SensorEntity):
