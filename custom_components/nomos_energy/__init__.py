@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
@@ -28,11 +29,13 @@ from .coordinator import (
 )
 from .energy_coordinator import EnergyCoordinator
 from .nomos_client import ClientCredentialsTokens, NomosClient
+from .planners import PlannerManager, subentry_signature
 from .repairs import async_remove_notices, async_update_subscription_issues
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.CALENDAR,
     Platform.EVENT,
     Platform.SENSOR,
@@ -65,6 +68,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
     energy = EnergyCoordinator(hass, entry, client, subscriptions, prices, cache)
     energy_cached = energy.start_from_cache()
 
+    planners = PlannerManager(prices, cache, dict(entry.subentries))
     entry.runtime_data = NomosRuntimeData(
         client=client,
         tokens=tokens,
@@ -73,7 +77,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
         subscriptions=subscriptions,
         prices=prices,
         energy=energy,
+        planners=planners,
     )
+    # Before the platforms: the plans are current when the entities read them.
+    entry.async_on_unload(planners.start())
+    entry.async_on_unload(entry.add_update_listener(_reload_on_new_settings(entry)))
 
     active = set(subscriptions.data.active_ids)
 
@@ -105,15 +113,31 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
     return True
 
 
+def _reload_on_new_settings(
+    entry: NomosConfigEntry,
+) -> Callable[[HomeAssistant, NomosConfigEntry], Coroutine[Any, Any, None]]:
+    """Reload (from the cache) when the options or the planners change.
+
+    Every token refresh updates the entry as well; that must not reload it.
+    """
+    settings = (dict(entry.options), subentry_signature(dict(entry.subentries)))
+
+    async def reload(hass: HomeAssistant, changed: NomosConfigEntry) -> None:
+        if (dict(changed.options), subentry_signature(dict(changed.subentries))) != settings:
+            hass.config_entries.async_schedule_reload(changed.entry_id)
+
+    return reload
+
+
 @callback
 def _remove_stale_devices(hass: HomeAssistant, entry: NomosConfigEntry) -> None:
-    """Remove devices of subscriptions Nomos no longer lists."""
-    known = entry.runtime_data.subscriptions.data.subscriptions
+    """Remove devices of subscriptions Nomos no longer lists, and of removed planners."""
+    known = set(entry.runtime_data.subscriptions.data.subscriptions) | set(entry.subentries)
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         ids = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
-        if ids and not ids & set(known):
-            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+        if ids and not ids & known:
+            registry.async_remove_device(device.id)
 
 
 async def async_remove_config_entry_device(

@@ -11,9 +11,17 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import NomosConfigEntry, PriceCoordinator
-from .entity import NomosEntity, shifts_load, track_active_subscriptions, track_subscriptions
+from .entity import (
+    NomosEntity,
+    PlannerEntity,
+    add_planner_entities,
+    shifts_load,
+    track_active_subscriptions,
+    track_subscriptions,
+)
 from .nomos_client import Subscription
 from .periods import PeriodKind, current_or_next
+from .planners import Planner
 from .price_schedule import CT_PER_EUR, local_date
 
 PARALLEL_UPDATES = 0
@@ -33,6 +41,7 @@ async def async_setup_entry(
         lambda subscription: [PeriodSensor(prices, subscription, kind) for kind in PeriodKind],
         shifts_load,
     )
+    add_planner_entities(entry, async_add_entities, lambda planner: [RunNowSensor(entry, planner)])
 
 
 class TomorrowPricesAvailableSensor(NomosEntity[PriceCoordinator], BinarySensorEntity):
@@ -86,4 +95,43 @@ class PeriodSensor(NomosEntity[PriceCoordinator], BinarySensorEntity):
             "start": dt_util.as_local(period.start).isoformat(),
             "end": dt_util.as_local(period.end).isoformat(),
             "average_price": round(period.average_ct / CT_PER_EUR, 6),
+        }
+
+
+class RunNowSensor(PlannerEntity, BinarySensorEntity):
+    """On exactly during the planned quarter-hours: switch the appliance on and off with it."""
+
+    _attr_translation_key = "run_now"
+
+    def __init__(self, entry: NomosConfigEntry, planner: Planner) -> None:
+        """Create the sensor."""
+        super().__init__(entry, planner, "run_now")
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether the appliance should run now."""
+        plan = self.planner.plan
+        return plan is not None and plan.running(dt_util.utcnow())
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the plan: its segments, deadline and why it is what it is."""
+        plan = self.planner.plan
+        if plan is None:
+            return {"planned": False}
+        return {
+            "planned": True,
+            "segments": [
+                {
+                    "start": dt_util.as_local(start).isoformat(),
+                    "end": dt_util.as_local(end).isoformat(),
+                }
+                for start, end in plan.segments
+            ],
+            "deadline": dt_util.as_local(plan.deadline).isoformat(),
+            "reason": plan.reason,
+            "prices_complete": plan.prices_complete,
+            "average_price": None
+            if plan.average_ct is None
+            else round(plan.average_ct / CT_PER_EUR, 6),
         }

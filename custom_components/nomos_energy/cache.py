@@ -43,6 +43,8 @@ class NomosCache:
         # subscription, and when it ran: a restart before the next run asks nothing.
         self.energy: dict[str, dict[str, Any]] = {}
         self.energy_run_at: datetime | None = None
+        # Each appliance planner's current plan (JSON), by subentry id.
+        self.plans: dict[str, dict[str, Any]] = {}
 
     async def async_load(self) -> None:
         """Load what was stored; a damaged cache is ignored, never fatal."""
@@ -71,13 +73,14 @@ class NomosCache:
                 for sub_id, days in stored.get("day_totals", {}).items()
             }
             self.energy = dict(stored.get("energy", {}))
+            self.plans = dict(stored.get("plans", {}))
             if run_at := stored.get("energy_run_at"):
                 self.energy_run_at = datetime.fromisoformat(run_at)
         except (NomosError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
             LOGGER.warning("Ignoring the damaged Nomos cache: %s", err)
             self.subscriptions, self.prices, self.imported_until = None, {}, {}
             self.hidden, self.day_totals = set(), {}
-            self.energy, self.energy_run_at = {}, None
+            self.energy, self.energy_run_at, self.plans = {}, None, {}
 
     def set_subscriptions(
         self, subscriptions: dict[str, Subscription], fetched_at: datetime
@@ -117,6 +120,11 @@ class NomosCache:
         self.energy_run_at = run_at
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
+    def set_plans(self, plans: dict[str, dict[str, Any]]) -> None:
+        """Remember the appliance plans (a restart continues a run)."""
+        self.plans = dict(plans)
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
     def _data_to_save(self) -> dict[str, Any]:
         return {
             "subscriptions": None
@@ -135,6 +143,7 @@ class NomosCache:
                 for sub_id, days in self.day_totals.items()
             },
             "energy": self.energy,
+            "plans": self.plans,
             "energy_run_at": self.energy_run_at.isoformat() if self.energy_run_at else None,
         }
 

@@ -65,16 +65,33 @@ class NomosPriceCalendar(NomosEntity[PriceCoordinator], CalendarEntity):
             uid=f"{self.subscription_id}-{period.kind}-{period.start.isoformat()}",
         )
 
+    def _runs(self) -> list[CalendarEvent]:
+        """Return the planned runs of the appliances planned on this subscription's prices."""
+        planners = self.coordinator.config_entry.runtime_data.planners
+        return [
+            CalendarEvent(
+                start=dt_util.as_local(start),
+                end=dt_util.as_local(end),
+                summary=planner.spec.name,
+                uid=f"{planner.subentry_id}-{start.isoformat()}",
+            )
+            for planner, plan in planners.plans_for(self.subscription_id)
+            for start, end in plan.segments
+        ]
+
     @property
     def event(self) -> CalendarEvent | None:
-        """Return the period running now, or else the next one."""
+        """Return the period or planned run going on now, or else the next one."""
         now = dt_util.utcnow()
         periods = self.coordinator.periods(self.subscription_id)
         upcoming = sorted(
-            (period for found in periods.values() for period in found if period.end > now),
-            key=lambda period: period.start,
+            [
+                *(self._event(p) for found in periods.values() for p in found if p.end > now),
+                *(run for run in self._runs() if run.end_datetime_local > now),
+            ],
+            key=lambda event: event.start_datetime_local,
         )
-        return self._event(upcoming[0]) if upcoming else None
+        return upcoming[0] if upcoming else None
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
@@ -93,4 +110,12 @@ class NomosPriceCalendar(NomosEntity[PriceCoordinator], CalendarEntity):
             for period in find_periods(window, kind, self.coordinator.period_rule)
             if period.start < end and period.end > start
         ]
-        return [self._event(period) for period in sorted(periods, key=lambda p: p.start)]
+        runs = [
+            run
+            for run in self._runs()
+            if run.start_datetime_local < end and run.end_datetime_local > start
+        ]
+        return sorted(
+            [*(self._event(period) for period in periods), *runs],
+            key=lambda event: event.start_datetime_local,
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 import logging
 from typing import Any
 
@@ -12,20 +13,28 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigEntryState,
     ConfigFlowResult,
-    OptionsFlowWithReload,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
 )
-from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, CONF_NAME
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import AbstractOAuth2FlowHandler
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    DurationSelector,
+    DurationSelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
+    TimeSelector,
 )
 import voluptuous as vol
 
@@ -56,6 +65,15 @@ from .nomos_client import (
     StaticTokenProvider,
     clean_client_credentials,
     request_client_credentials_token,
+)
+from .planners import (
+    CONF_DEADLINE,
+    CONF_DURATION_MINUTES,
+    CONF_MAY_PAUSE,
+    CONF_POWER_KW,
+    CONF_SUBSCRIPTION_ID,
+    CONF_WITHIN_MINUTES,
+    SUBENTRY_APPLIANCE,
 )
 
 
@@ -93,6 +111,14 @@ class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
     def async_get_options_flow(config_entry: ConfigEntry) -> NomosOptionsFlow:
         """Return the options flow."""
         return NomosOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Appliances to plan are added to the account ("Add appliance")."""
+        return {SUBENTRY_APPLIANCE: ApplianceFlow}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the recommended sign-in and, for those who have them, personal credentials."""
@@ -241,7 +267,7 @@ class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
         return await self._finish(customer, {**data, CONF_AUTH_TYPE: AUTH_OAUTH})
 
 
-class NomosOptionsFlow(OptionsFlowWithReload):
+class NomosOptionsFlow(OptionsFlow):
     """Level thresholds, the ct/kWh sensor and fixed charges; applied by a reload (cache stays)."""
 
     async def _plan_base_fee(self) -> float:
@@ -338,3 +364,133 @@ class NomosOptionsFlow(OptionsFlowWithReload):
             data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
         )
+
+
+DEADLINE_DAILY = "daily"
+DEADLINE_WITHIN = "within"
+MAX_RUN = timedelta(hours=12)
+
+
+class ApplianceFlow(ConfigSubentryFlow):
+    """Add or change an appliance planner: what runs, how long, done by when."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Ask for the appliance."""
+        return await self._form("user", user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change an appliance."""
+        return await self._form("reconfigure", user_input)
+
+    async def _form(self, step_id: str, user_input: dict[str, Any] | None) -> SubentryFlowResult:
+        entry = self._get_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="entry_not_loaded")
+        runtime: NomosRuntimeData = entry.runtime_data
+        choices = {
+            subscription.id: f"Nomos {subscription.display_number}"
+            for subscription in runtime.subscriptions.data.subscriptions.values()
+            if subscription.is_active and not subscription.is_feed_in
+        }
+        if not choices:
+            return self.async_abort(reason="no_active_subscription")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, error = _appliance_data(user_input, choices)
+            if error is None:
+                title = str(user_input[CONF_NAME]).strip()
+                if step_id == "reconfigure":
+                    return self.async_update_and_abort(
+                        entry, self._get_reconfigure_subentry(), title=title, data=data
+                    )
+                return self.async_create_entry(title=title, data=data)
+            errors["base"] = error
+        suggested: dict[str, Any] = dict(user_input or {})
+        if user_input is None and step_id == "reconfigure":
+            subentry = self._get_reconfigure_subentry()
+            suggested = _form_values(subentry.title, dict(subentry.data))
+        fields: dict[vol.Marker, Any] = {vol.Required(CONF_NAME): TextSelector()}
+        if len(choices) > 1:
+            fields[vol.Required(CONF_SUBSCRIPTION_ID)] = SelectSelector(
+                SelectSelectorConfig(
+                    options=[SelectOptionDict(value=k, label=v) for k, v in choices.items()]
+                )
+            )
+        fields.update(
+            {
+                vol.Required("duration", default={"hours": 2, "minutes": 0}): DurationSelector(
+                    DurationSelectorConfig(enable_day=False)
+                ),
+                vol.Required("deadline_mode", default=DEADLINE_DAILY): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[DEADLINE_DAILY, DEADLINE_WITHIN],
+                        translation_key="deadline_mode",
+                    )
+                ),
+                vol.Optional(CONF_DEADLINE, default="07:00:00"): TimeSelector(),
+                vol.Optional("within_hours", default=12): NumberSelector(
+                    NumberSelectorConfig(min=1, max=48, step=1, mode=NumberSelectorMode.BOX)
+                ),
+                vol.Required(CONF_MAY_PAUSE, default=False): BooleanSelector(),
+                vol.Optional(CONF_POWER_KW): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0.05,
+                        max=50,
+                        step=0.05,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="kW",
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(vol.Schema(fields), suggested),
+            errors=errors,
+        )
+
+
+def _appliance_data(
+    user_input: dict[str, Any], choices: dict[str, str]
+) -> tuple[dict[str, Any], str | None]:
+    """Return the subentry data from the form, or a translation key of what is wrong."""
+    duration = timedelta(**{k: float(v) for k, v in user_input["duration"].items()})
+    if not str(user_input.get(CONF_NAME, "")).strip():
+        return {}, "name_missing"
+    if not timedelta(minutes=15) <= duration <= MAX_RUN:
+        return {}, "duration_range"
+    daily = user_input["deadline_mode"] == DEADLINE_DAILY
+    within = timedelta(hours=float(user_input.get("within_hours") or 0))
+    if not daily and within < duration:
+        return {}, "within_too_short"
+    subscription_id = user_input.get(CONF_SUBSCRIPTION_ID) or next(iter(choices))
+    data = {
+        CONF_SUBSCRIPTION_ID: subscription_id,
+        CONF_DURATION_MINUTES: int(duration.total_seconds() // 60),
+        CONF_DEADLINE: user_input.get(CONF_DEADLINE, "07:00:00") if daily else None,
+        CONF_WITHIN_MINUTES: None if daily else int(within.total_seconds() // 60),
+        CONF_MAY_PAUSE: bool(user_input.get(CONF_MAY_PAUSE)),
+        CONF_POWER_KW: user_input.get(CONF_POWER_KW),
+    }
+    return data, None
+
+
+def _form_values(title: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Return the form's values for a stored appliance (reconfigure)."""
+    minutes = int(data[CONF_DURATION_MINUTES])
+    values: dict[str, Any] = {
+        CONF_NAME: title,
+        CONF_SUBSCRIPTION_ID: data[CONF_SUBSCRIPTION_ID],
+        "duration": {"hours": minutes // 60, "minutes": minutes % 60},
+        "deadline_mode": DEADLINE_DAILY if data.get(CONF_DEADLINE) else DEADLINE_WITHIN,
+        CONF_MAY_PAUSE: data.get(CONF_MAY_PAUSE, False),
+    }
+    if data.get(CONF_DEADLINE):
+        values[CONF_DEADLINE] = data[CONF_DEADLINE]
+    if data.get(CONF_WITHIN_MINUTES):
+        values["within_hours"] = int(data[CONF_WITHIN_MINUTES]) // 60
+    if data.get(CONF_POWER_KW):
+        values[CONF_POWER_KW] = data[CONF_POWER_KW]
+    return values

@@ -61,6 +61,7 @@ from .repairs import async_check_api_version
 
 if TYPE_CHECKING:
     from .energy_coordinator import EnergyCoordinator
+    from .planners import PlannerManager
 
 
 @dataclass
@@ -74,6 +75,7 @@ class NomosRuntimeData:
     subscriptions: SubscriptionCoordinator
     prices: PriceCoordinator
     energy: EnergyCoordinator
+    planners: PlannerManager
 
 
 type NomosConfigEntry = ConfigEntry[NomosRuntimeData]

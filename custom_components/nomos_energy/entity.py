@@ -12,10 +12,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .const import DOMAIN, MANUFACTURER
+from .coordinator import PriceCoordinator
 from .nomos_client import Subscription
 
 if TYPE_CHECKING:
     from .coordinator import NomosConfigEntry
+    from .planners import Planner
 
 METER_MODELS = {"smart": "Dynamic tariff, smart meter", "analog": "Dynamic tariff, analog meter"}
 
@@ -95,3 +97,38 @@ def track_active_subscriptions[CoordinatorT: DataUpdateCoordinator[Any]](
         lambda subscription: [entity_class(coordinator, subscription)],
         is_active,
     )
+
+
+class PlannerEntity(CoordinatorEntity[PriceCoordinator]):
+    """An entity on an appliance planner's device; it moves with every price update."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, entry: NomosConfigEntry, planner: Planner, key: str) -> None:
+        """Attach the entity to the planner's device, linked to its subscription's."""
+        super().__init__(entry.runtime_data.prices)
+        self.manager = entry.runtime_data.planners
+        self.subentry_id = planner.subentry_id
+        self._attr_unique_id = f"{planner.subentry_id}-{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, planner.subentry_id)},
+            entry_type=DeviceEntryType.SERVICE,
+            manufacturer=MANUFACTURER,
+            model="Appliance planner",
+            name=planner.spec.name,
+        )
+
+    @property
+    def planner(self) -> Planner:
+        """Return the planner (its plan changes; the object stays)."""
+        return self.manager.planners[self.subentry_id]
+
+
+def add_planner_entities(
+    entry: NomosConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    create: Callable[[Planner], Iterable[Entity]],
+) -> None:
+    """Add each planner's entities to its own config subentry."""
+    for planner in entry.runtime_data.planners.planners.values():
+        async_add_entities(create(planner), config_subentry_id=planner.subentry_id)

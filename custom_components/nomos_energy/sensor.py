@@ -24,6 +24,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .appliance_plan import Plan
 from .const import (
     CONF_CREATE_CT_SENSORS,
     CONF_LEVEL_THRESHOLDS,
@@ -43,10 +44,18 @@ from .daily_totals import (
     yesterday_figure,
 )
 from .energy_coordinator import EnergyCoordinator, EnergyData
-from .entity import NomosEntity, is_active, shifts_load, track_subscriptions
+from .entity import (
+    NomosEntity,
+    PlannerEntity,
+    add_planner_entities,
+    is_active,
+    shifts_load,
+    track_subscriptions,
+)
 from .nomos_client import Subscription
 from .nomos_client.models import INVOICE_STATUSES, METER_TYPES, SUBSCRIPTION_STATUSES
 from .periods import Period, PeriodKind, current_or_next, next_start
+from .planners import Planner
 from .price_schedule import CT_PER_EUR, PriceInterval, PriceLevel, PriceSchedule, local_date
 
 # Read-only entities fed by coordinators: no limit on parallel updates.
@@ -430,6 +439,48 @@ PERIOD_TIME_SENSORS: tuple[NomosPeriodTimeDescription, ...] = tuple(
 
 
 @dataclass(frozen=True, kw_only=True)
+class PlannerSensorDescription(SensorEntityDescription):
+    """Describes a figure of an appliance plan."""
+
+    value_fn: Callable[[Plan], datetime | float | None]
+    needs_power: bool = False
+
+
+PLANNER_SENSORS: tuple[PlannerSensorDescription, ...] = (
+    PlannerSensorDescription(
+        key="planned_start",
+        translation_key="planned_start",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda plan: plan.start,
+    ),
+    PlannerSensorDescription(
+        key="planned_end",
+        translation_key="planned_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda plan: plan.end,
+    ),
+    PlannerSensorDescription(
+        key="estimated_cost",
+        translation_key="estimated_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="EUR",
+        suggested_display_precision=2,
+        needs_power=True,
+        value_fn=lambda plan: _money(plan.cost_eur),
+    ),
+    PlannerSensorDescription(
+        key="saving",
+        translation_key="saving",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="EUR",
+        suggested_display_precision=2,
+        needs_power=True,
+        value_fn=lambda plan: _money(plan.saving_eur),
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
 class NomosEnergySensorDescription(SensorEntityDescription):
     """Describes a sensor computed from the daily import."""
 
@@ -706,6 +757,15 @@ async def async_setup_entry(
         ),
         _smart,
     )
+    add_planner_entities(
+        entry,
+        async_add_entities,
+        lambda planner: [
+            PlannerSensor(entry, planner, description)
+            for description in PLANNER_SENSORS
+            if description.needs_power is False or planner.spec.power_kw is not None
+        ],
+    )
     for description in ENERGY_SENSORS:
         track_subscriptions(
             entry,
@@ -853,6 +913,25 @@ def _raw_prices(intervals: list[PriceInterval]) -> list[dict[str, Any]]:
         }
         for interval in intervals
     ]
+
+
+class PlannerSensor(PlannerEntity, SensorEntity):
+    """When the planned run starts and ends, what it costs and what it saves."""
+
+    entity_description: PlannerSensorDescription
+
+    def __init__(
+        self, entry: NomosConfigEntry, planner: Planner, description: PlannerSensorDescription
+    ) -> None:
+        """Create the sensor."""
+        super().__init__(entry, planner, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> datetime | float | None:
+        """Return the figure of the current plan; unknown while nothing is planned."""
+        plan = self.planner.plan
+        return None if plan is None else self.entity_description.value_fn(plan)
 
 
 class NomosEnergySensor(NomosEntity[EnergyCoordinator], SensorEntity):

@@ -1,0 +1,203 @@
+"""Appliance plans: when to run an appliance so it is done by its deadline, cheapest.
+
+Pure logic, no Home Assistant imports. A plan never uses an unknown price:
+
+- prices known up to the deadline: the cheapest run (`reason: cheapest`);
+- not yet (tomorrow's prices come at about 14:20): the latest start that still
+  meets the deadline (`reason: waiting_for_prices`), planned again the moment
+  the prices arrive, so the appliance never runs early on half the prices and
+  still finishes in time if they never come;
+- known, but too many unknown quarter-hours for the run: the latest start
+  (`reason: latest_start`), without a cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+import itertools
+from typing import Any
+
+from .price_schedule import BERLIN, PriceInterval
+from .windows import WindowError, find_window, intervals_needed
+
+QUARTER = timedelta(minutes=15)
+# The quarter-hour in progress counts when it began less than this ago.
+GRACE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplianceSpec:
+    """What the homeowner told us about an appliance (a config subentry)."""
+
+    name: str
+    duration: timedelta
+    # Daily: done by this Berlin wall-clock time; else done within `within` of a trigger.
+    deadline: time | None = None
+    within: timedelta | None = None
+    may_pause: bool = False
+    power_kw: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The planned run: the quarter-hours to run in, merged into segments."""
+
+    segments: tuple[tuple[datetime, datetime], ...]
+    deadline: datetime
+    planned_at: datetime
+    reason: str  # "cheapest" or "latest_start"
+    prices_complete: bool
+    average_ct: float | None = None
+    cost_eur: float | None = None
+    cost_now_eur: float | None = None
+
+    @property
+    def start(self) -> datetime:
+        """Return when the run begins."""
+        return self.segments[0][0]
+
+    @property
+    def end(self) -> datetime:
+        """Return when the run is over."""
+        return self.segments[-1][1]
+
+    @property
+    def saving_eur(self) -> float | None:
+        """Return what the plan saves against starting right away (with power known)."""
+        if self.cost_eur is None or self.cost_now_eur is None:
+            return None
+        return self.cost_now_eur - self.cost_eur
+
+    def running(self, now: datetime) -> bool:
+        """Return whether the appliance should run at `now`."""
+        return any(start <= now < end for start, end in self.segments)
+
+    def started(self, now: datetime) -> bool:
+        """Return whether the run has begun (it is then never moved)."""
+        return self.start <= now
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the cache's shape."""
+        return {
+            "segments": [[start.isoformat(), end.isoformat()] for start, end in self.segments],
+            "deadline": self.deadline.isoformat(),
+            "planned_at": self.planned_at.isoformat(),
+            "reason": self.reason,
+            "prices_complete": self.prices_complete,
+            "average_ct": self.average_ct,
+            "cost_eur": self.cost_eur,
+            "cost_now_eur": self.cost_now_eur,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        """Read what to_json wrote."""
+        return cls(
+            segments=tuple(
+                (datetime.fromisoformat(start), datetime.fromisoformat(end))
+                for start, end in data["segments"]
+            ),
+            deadline=datetime.fromisoformat(data["deadline"]),
+            planned_at=datetime.fromisoformat(data["planned_at"]),
+            reason=str(data["reason"]),
+            prices_complete=bool(data["prices_complete"]),
+            average_ct=data.get("average_ct"),
+            cost_eur=data.get("cost_eur"),
+            cost_now_eur=data.get("cost_now_eur"),
+        )
+
+
+def next_deadline(spec: ApplianceSpec, now: datetime) -> datetime | None:
+    """Return the next daily deadline (Berlin wall clock) that leaves room for a run."""
+    if spec.deadline is None:
+        return None
+    local = first_start(now).astimezone(BERLIN)
+    for days in (0, 1, 2):
+        day = local.date() + timedelta(days=days)
+        candidate = datetime.combine(day, spec.deadline, BERLIN)
+        if candidate - spec.duration >= first_start(now):
+            return candidate
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def first_start(now: datetime) -> datetime:
+    """Return the earliest quarter-hour a run may start in.
+
+    The quarter-hour in progress counts within its first minute.
+    """
+    quarter = now.replace(minute=now.minute // 15 * 15, second=0, microsecond=0)
+    return quarter if now - quarter < GRACE else quarter + QUARTER
+
+
+def _cost(intervals: Sequence[PriceInterval], power_kw: float | None) -> float | None:
+    if power_kw is None or any(interval.price_ct is None for interval in intervals):
+        return None
+    hours = [(interval.end - interval.start) / timedelta(hours=1) for interval in intervals]
+    return sum(
+        power_kw * h * (interval.price_ct or 0.0) / 100
+        for interval, h in zip(intervals, hours, strict=True)
+    )
+
+
+def earliest_start(spec: ApplianceSpec, deadline: datetime) -> datetime | None:
+    """Return when a daily run may begin at the earliest: the day's previous deadline.
+
+    One run per day, in the 24 hours (23 or 25 across DST) before its deadline.
+    """
+    if spec.deadline is None:
+        return None
+    local = deadline.astimezone(BERLIN)
+    return datetime.combine(local.date() - timedelta(days=1), spec.deadline, BERLIN)
+
+
+def make_plan(
+    spec: ApplianceSpec,
+    known: Sequence[PriceInterval],
+    now: datetime,
+    deadline: datetime,
+) -> Plan:
+    """Plan the cheapest run between now (or a daily run's earliest start) and `deadline`."""
+    start = first_start(now)
+    earliest = earliest_start(spec, deadline)
+    if earliest is not None and earliest > start:
+        start = earliest
+    usable = [
+        interval for interval in known if start <= interval.start and interval.end <= deadline
+    ]
+    needed = intervals_needed(spec.duration, QUARTER)
+    known_until = max((interval.end for interval in usable), default=start)
+    complete = known_until >= deadline
+    window = None
+    if complete:
+        try:
+            window = find_window(usable, spec.duration, contiguous=not spec.may_pause)
+        except WindowError:
+            window = None
+    if window is None:
+        latest = max(deadline - needed * QUARTER, start)
+        return Plan(
+            segments=((latest, latest + needed * QUARTER),),
+            deadline=deadline,
+            planned_at=now,
+            reason="latest_start" if complete else "waiting_for_prices",
+            prices_complete=complete,
+        )
+    right_away = [interval for interval in usable if interval.start >= start][:needed]
+    cost_now = (
+        _cost(right_away, spec.power_kw)
+        if len(right_away) == needed
+        and all(a.end == b.start for a, b in itertools.pairwise(right_away))
+        else None
+    )
+    return Plan(
+        segments=tuple(window.segments),
+        deadline=deadline,
+        planned_at=now,
+        reason="cheapest",
+        prices_complete=complete,
+        average_ct=window.average_ct,
+        cost_eur=_cost(window.intervals, spec.power_kw),
+        cost_now_eur=cost_now,
+    )

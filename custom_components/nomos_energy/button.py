@@ -1,0 +1,67 @@
+"""Buttons of an appliance planner: plan again now, skip the next run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import NomosConfigEntry
+from .entity import PlannerEntity, add_planner_entities
+from .planners import Planner, PlannerManager
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlannerButtonDescription(ButtonEntityDescription):
+    """Describes what a planner button does."""
+
+    press_fn: Callable[[PlannerManager, str], None]
+
+
+BUTTONS: tuple[PlannerButtonDescription, ...] = (
+    PlannerButtonDescription(
+        key="replan",
+        translation_key="replan",
+        press_fn=PlannerManager.replan,
+    ),
+    PlannerButtonDescription(
+        key="skip",
+        translation_key="skip",
+        press_fn=PlannerManager.skip,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: NomosConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the buttons of every appliance planner."""
+    add_planner_entities(
+        entry,
+        async_add_entities,
+        lambda planner: [PlannerButton(entry, planner, description) for description in BUTTONS],
+    )
+
+
+class PlannerButton(PlannerEntity, ButtonEntity):
+    """Plan again now, or skip the next run."""
+
+    entity_description: PlannerButtonDescription
+
+    def __init__(
+        self, entry: NomosConfigEntry, planner: Planner, description: PlannerButtonDescription
+    ) -> None:
+        """Create the button."""
+        super().__init__(entry, planner, description.key)
+        self.entity_description = description
+
+    async def async_press(self) -> None:
+        """Act on the planner; its entities update at once."""
+        self.entity_description.press_fn(self.manager, self.subentry_id)

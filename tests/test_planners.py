@@ -1,0 +1,301 @@
+"""Appliance planners: the plan against brute force, and the planner as a homeowner uses it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+import itertools
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
+from hypothesis import given, settings, strategies as st
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.nomos_energy.appliance_plan import (
+    ApplianceSpec,
+    Plan,
+    first_start,
+    make_plan,
+    next_deadline,
+)
+from custom_components.nomos_energy.const import DOMAIN
+from custom_components.nomos_energy.price_schedule import BERLIN, PriceInterval, day_bounds
+from nomos_simulator import NomosSimulator
+
+from .conftest import ANNA, AddEntry
+from .timetravel import QUARTER, berlin, travel
+
+RUN_NOW = "binary_sensor.dishwasher_run_now"
+START = "sensor.dishwasher_planned_start"
+END = "sensor.dishwasher_planned_end"
+
+
+def quarters(start: datetime, prices: list[float | None]) -> list[PriceInterval]:
+    return [
+        PriceInterval(start + i * QUARTER, start + (i + 1) * QUARTER, price)
+        for i, price in enumerate(prices)
+    ]
+
+
+prices = st.one_of(st.none(), st.floats(min_value=-20, max_value=60, allow_nan=False))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    day=st.sampled_from([date(2026, 3, 29), date(2026, 10, 25), date(2026, 12, 1)]),
+    values=st.lists(prices, min_size=1, max_size=100),
+    offset=st.integers(min_value=0, max_value=200),
+    length=st.integers(min_value=1, max_value=120),
+    needed=st.integers(min_value=1, max_value=12),
+    may_pause=st.booleans(),
+)
+def test_plan_is_the_cheapest_run_before_the_deadline(
+    day: date, values: list[float | None], offset: int, length: int, needed: int, may_pause: bool
+) -> None:
+    """Brute force over every possible run: same cost; never an unknown price; in time."""
+    start, _ = day_bounds(day)
+    known = quarters(start, values)
+    now = start + offset * timedelta(minutes=5) + timedelta(seconds=7)
+    deadline = first_start(now) + length * QUARTER
+    spec = ApplianceSpec("test", needed * QUARTER, may_pause=may_pause, power_kw=2.0)
+    plan = make_plan(spec, known, now, deadline)
+    usable = [i for i in known if i.start >= first_start(now) and i.end <= deadline]
+    if may_pause:
+        candidates = [
+            sum(i.price_ct for i in combo)  # type: ignore[misc]
+            for combo in [
+                sorted((i for i in usable if i.price_ct is not None), key=lambda i: i.price_ct)[
+                    :needed
+                ]
+            ]  # type: ignore[arg-type, return-value]
+            if len(combo) == needed
+        ]
+    else:
+        candidates = [
+            sum(i.price_ct for i in usable[k : k + needed])  # type: ignore[misc]
+            for k in range(len(usable) - needed + 1)
+            if all(i.price_ct is not None for i in usable[k : k + needed])
+            and all(a.end == b.start for a, b in itertools.pairwise(usable[k : k + needed]))
+        ]
+    assert plan.deadline == deadline
+    assert plan.end <= deadline or plan.reason != "cheapest"
+    complete = bool(usable) and usable[-1].end >= deadline
+    assert plan.prices_complete is complete
+    if not complete:
+        assert plan.reason == "waiting_for_prices"
+        assert plan.end == max(deadline, first_start(now) + needed * QUARTER)
+        return
+    if not candidates:
+        assert plan.reason == "latest_start"
+        assert plan.cost_eur is None
+        assert sum((end - begin for begin, end in plan.segments), timedelta()) == needed * QUARTER
+        return
+    assert plan.reason == "cheapest"
+    assert plan.average_ct == pytest.approx(min(candidates) / needed, abs=1e-9)
+    chosen = [i for i in usable if any(s <= i.start < e for s, e in plan.segments)]
+    assert len(chosen) == needed
+    assert all(i.price_ct is not None for i in chosen)
+    assert plan.start >= first_start(now)
+    assert plan.cost_eur == pytest.approx(2.0 * 0.25 * min(candidates) / 100, abs=1e-9)
+    if not may_pause:
+        assert len(plan.segments) == 1
+    assert Plan.from_json(plan.to_json()) == plan
+
+
+def test_next_deadline_across_dst() -> None:
+    """07:00 Berlin, whatever the offset; a run that no longer fits goes to tomorrow."""
+    spec = ApplianceSpec("x", timedelta(hours=2), deadline=time(7, 0))
+    assert next_deadline(spec, berlin(2026, 3, 28, 22, 0)) == datetime(
+        2026, 3, 29, 7, 0, tzinfo=BERLIN
+    )
+    assert next_deadline(spec, berlin(2026, 10, 25, 4, 50)) == datetime(
+        2026, 10, 25, 7, 0, tzinfo=BERLIN
+    )
+    assert next_deadline(spec, berlin(2026, 10, 25, 5, 10)) == datetime(
+        2026, 10, 26, 7, 0, tzinfo=BERLIN
+    )
+    assert next_deadline(ApplianceSpec("x", timedelta(hours=1)), berlin(2026, 1, 1, 0, 0)) is None
+    assert first_start(datetime(2026, 1, 1, 10, 0, 59, tzinfo=UTC)) == datetime(
+        2026, 1, 1, 10, 0, tzinfo=UTC
+    )
+    assert first_start(datetime(2026, 1, 1, 10, 1, tzinfo=UTC)) == datetime(
+        2026, 1, 1, 10, 15, tzinfo=UTC
+    )
+
+
+async def add_appliance(
+    hass: HomeAssistant, entry: MockConfigEntry, **answers: Any
+) -> dict[str, Any]:
+    """Add an appliance through the "Add appliance" flow, as in the UI."""
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "appliance"), context={"source": "user"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    data = {
+        "name": "Dishwasher",
+        "duration": {"hours": 2, "minutes": 0},
+        "deadline_mode": "daily",
+        "deadline": "07:00:00",
+        "may_pause": False,
+        **answers,
+    }
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], data)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return dict(result)
+
+
+def moment_of(hass: HomeAssistant, entity_id: str) -> datetime | None:
+    state = hass.states.get(entity_id).state
+    return None if state == STATE_UNKNOWN else dt_util.parse_datetime(state)
+
+
+async def cheapest(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN, "find_cheapest_window", data, blocking=True, return_response=True
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+@pytest.fixture
+async def anna(
+    hass: HomeAssistant, add_entry: AddEntry, freezer: FrozenDateTimeFactory
+) -> MockConfigEntry:
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    freezer.move_to(berlin(2026, 11, 29, 20, 0))
+    return await add_entry(ANNA)
+
+
+async def test_dishwasher_runs_in_the_cheapest_window_across_a_restart(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    freezer: FrozenDateTimeFactory,
+    anna: MockConfigEntry,
+) -> None:
+    """On exactly in the planned quarter-hours; a restart mid-run neither stops nor moves it;
+    the next night is planned when its prices arrive."""
+    result = await add_appliance(hass, anna, power_kw=1.8)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert anna.state is ConfigEntryState.LOADED
+    window = await cheapest(
+        hass,
+        duration="02:00:00",
+        latest_end=berlin(2026, 11, 30, 7, 0).isoformat(),
+        power=1.8,
+    )
+    start, end = (datetime.fromisoformat(window[key]) for key in ("start", "end"))
+    assert moment_of(hass, START) == start
+    assert moment_of(hass, END) == end
+    assert float(hass.states.get("sensor.dishwasher_estimated_cost").state) == pytest.approx(
+        window["cost"], abs=0.01
+    )
+    assert float(hass.states.get("sensor.dishwasher_saving").state) >= 0
+    attributes = hass.states.get(RUN_NOW).attributes
+    assert attributes["prices_complete"] is True
+    assert attributes["deadline"] == "2026-11-30T07:00:00+01:00"
+    simulator.requests.clear()
+    moment = berlin(2026, 11, 29, 20, 0)
+    restarted = False
+    while moment < end + timedelta(minutes=30):
+        moment += timedelta(minutes=5)
+        await travel(hass, freezer, moment)
+        assert hass.states.get(RUN_NOW).state == (
+            STATE_ON if start <= moment < end else STATE_OFF
+        ), (moment, start, end, hass.states.get(RUN_NOW).attributes)
+        if not restarted and moment >= start + timedelta(minutes=40):
+            await hass.config_entries.async_reload(anna.entry_id)
+            await hass.async_block_till_done(wait_background_tasks=True)
+            restarted = True
+            assert hass.states.get(RUN_NOW).state == STATE_ON
+            assert moment_of(hass, START) == start
+    assert simulator.count("GET /subscriptions/{id}/prices") == 0  # planning asks nothing
+    # The run is over: the next night's plan waits for its prices, then takes the cheapest.
+    planned = hass.states.get(RUN_NOW).attributes
+    assert planned["deadline"] == "2026-12-01T07:00:00+01:00"
+    assert planned["prices_complete"] is False
+    await travel(hass, freezer, berlin(2026, 11, 30, 16, 0))
+    assert hass.states.get(RUN_NOW).attributes["prices_complete"] is True
+    window = await cheapest(
+        hass, duration="02:00:00", latest_end=berlin(2026, 12, 1, 7, 0).isoformat()
+    )
+    assert moment_of(hass, START) == datetime.fromisoformat(window["start"])
+    calendar = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            "entity_id": "calendar.nomos_4x44emkx_prices",
+            "start_date_time": berlin(2026, 11, 30, 16, 0),
+            "end_date_time": berlin(2026, 12, 1, 8, 0),
+        },
+        blocking=True,
+        return_response=True,
+    )
+    runs = [
+        e
+        for e in calendar["calendar.nomos_4x44emkx_prices"]["events"]
+        if e["summary"] == "Dishwasher"
+    ]
+    assert [(e["start"], e["end"]) for e in runs] == [(window["start"], window["end"])]
+
+
+async def test_skip_and_plan_again(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, anna: MockConfigEntry
+) -> None:
+    """Skip drops tonight's run and plans the next night; a "within" planner plans on a press."""
+    await add_appliance(hass, anna)
+    tonight = hass.states.get(RUN_NOW).attributes["deadline"]
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.dishwasher_skip_next_run"}, blocking=True
+    )
+    assert hass.states.get(RUN_NOW).attributes["deadline"] == "2026-12-01T07:00:00+01:00"
+    assert tonight == "2026-11-30T07:00:00+01:00"
+    await add_appliance(
+        hass,
+        anna,
+        name="Car",
+        duration={"hours": 3, "minutes": 0},
+        deadline_mode="within",
+        within_hours=10,
+        may_pause=True,
+    )
+    assert hass.states.get("binary_sensor.car_run_now").attributes == {
+        **hass.states.get("binary_sensor.car_run_now").attributes,
+        "planned": False,
+    }
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.car_plan_again"}, blocking=True
+    )
+    attributes = hass.states.get("binary_sensor.car_run_now").attributes
+    assert attributes["planned"] is True
+    assert attributes["deadline"] == "2026-11-30T06:00:00+01:00"
+    window = await cheapest(
+        hass,
+        duration="03:00:00",
+        latest_end=berlin(2026, 11, 30, 6, 0).isoformat(),
+        contiguous=False,
+    )
+    assert [(s["start"], s["end"]) for s in attributes["segments"]] == [
+        (s["start"], s["end"]) for s in window["segments"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answers", "error"),
+    [
+        ({"duration": {"hours": 13, "minutes": 0}}, "duration_range"),
+        ({"duration": {"hours": 0, "minutes": 5}}, "duration_range"),
+        ({"deadline_mode": "within", "within_hours": 1}, "within_too_short"),
+        ({"name": "  "}, "name_missing"),
+    ],
+)
+async def test_the_form_says_what_is_wrong(
+    hass: HomeAssistant, anna: MockConfigEntry, answers: dict[str, Any], error: str
+) -> None:
+    result = await add_appliance(hass, anna, **answers)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
