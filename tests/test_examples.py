@@ -18,7 +18,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, STATE_OFF, STATE_ON
-from homeassistant.core import CoreState, HomeAssistant, ServiceCall
+from homeassistant.core import CoreState, HomeAssistant, ServiceCall, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
@@ -31,12 +31,14 @@ from custom_components.nomos_energy.const import DOMAIN
 from nomos_simulator import ANALOG_CLIENT_ID, ANALOG_CLIENT_SECRET, NomosSimulator
 
 from .conftest import ANNA, AddEntry, personal_flow
+from .test_planners import add_appliance
 from .timetravel import berlin, travel, walk
 
 ROOT = Path(__file__).parents[1]
 README = ROOT / "README.md"
 BLUEPRINTS = ROOT / "blueprints/automation/nomos_energy"
 MINUTE = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
 # The pasted automations keep their time triggers armed until Home Assistant stops.
 pytestmark = pytest.mark.parametrize("expected_lingering_timers", [True])
 DISHWASHER = "switch.dishwasher"
@@ -128,8 +130,8 @@ async def berlin_home(hass: HomeAssistant) -> None:
                 {
                     "switch": [
                         {
+                            # Optimistic (no state template): on the moment it is switched.
                             "name": "Dishwasher",
-                            "state": "{{ is_state('input_boolean.dishwasher_power', 'on') }}",
                             "turn_on": {
                                 "action": "input_boolean.turn_on",
                                 "target": {"entity_id": "input_boolean.dishwasher_power"},
@@ -155,6 +157,8 @@ async def berlin_home(hass: HomeAssistant) -> None:
         },
     )
     await hass.async_block_till_done()
+    await hass.services.async_call("switch", "turn_off", {"entity_id": DISHWASHER}, blocking=True)
+    await hass.async_block_till_done()
 
 
 @pytest.fixture
@@ -170,11 +174,12 @@ class SwitchLog:
         self.changes: list[tuple[str, datetime]] = []
         hass.bus.async_listen("state_changed", self._changed)
 
-    async def _changed(self, event: Any) -> None:
+    @callback
+    def _changed(self, event: Any) -> None:
         if event.data["entity_id"] == DISHWASHER and event.data["new_state"] is not None:
             new = event.data["new_state"]
             if event.data["old_state"] is None or event.data["old_state"].state != new.state:
-                self.changes.append((new.state, dt_util.utcnow()))
+                self.changes.append((new.state, new.last_changed))
 
     def switched(self, to: str) -> list[datetime]:
         return [moment for state, moment in self.changes if state == to]
@@ -483,3 +488,138 @@ async def test_submit_meter_reading_example(
     )
     assert isinstance(response, dict)
     assert response["value"] == example["data"]["value"]
+
+
+async def test_planner_blueprint_follows_run_now_across_a_restart(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    berlin_home: None,
+    tmp_path: Path,
+) -> None:
+    """The dishwasher follows its planner: on in the planned quarter-hours, off after,
+    and a restart in the middle of the run neither stops it nor starts it twice."""
+    # A second past the minute: the quarter-hour tick fires within a second of it.
+    freezer.move_to(berlin(2026, 11, 29, 20, 0) + SECOND)
+    entry = await add_entry(ANNA)
+    await add_appliance(hass, entry)
+    switch = SwitchLog(hass)
+    await use_blueprints(hass, tmp_path)
+    await load_automations(
+        hass,
+        [
+            {
+                "alias": "Dishwasher follows its planner",
+                "use_blueprint": {
+                    "path": "nomos_energy/run_when_planner_says.yaml",
+                    "input": {
+                        "run_now": "binary_sensor.dishwasher_run_now",
+                        "appliance": DISHWASHER,
+                    },
+                },
+            }
+        ],
+    )
+    segment = hass.states.get("binary_sensor.dishwasher_run_now").attributes["segments"][0]
+    start, end = (datetime.fromisoformat(segment[key]) for key in ("start", "end"))
+    await walk(hass, freezer, start + timedelta(minutes=30) + SECOND, MINUTE * 5)
+    await restart(hass, entry)
+    assert hass.states.get(DISHWASHER).state == STATE_ON
+    await walk(hass, freezer, end + MINUTE, MINUTE * 5)
+    assert switch.switched(STATE_ON) == [start + SECOND]
+    assert switch.switched(STATE_OFF) == [end + SECOND]
+
+
+async def test_cheap_period_blueprint_charges_in_every_cheap_period(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    berlin_home: None,
+    tmp_path: Path,
+) -> None:
+    """The charger is on exactly while a cheap period runs; a restart after a missed start
+    (Home Assistant was down) switches it on."""
+    freezer.move_to(berlin(2026, 11, 29, 16, 0))
+    entry = await add_entry(ANNA)
+    cheap = "binary_sensor.nomos_4x44emkx_cheap_period"
+    await use_blueprints(hass, tmp_path)
+    await load_automations(
+        hass,
+        [
+            {
+                "alias": "Charge cheaply",
+                "use_blueprint": {
+                    "path": "nomos_energy/charge_in_cheap_periods.yaml",
+                    "input": {"cheap_period": cheap, "charger": DISHWASHER},
+                },
+            }
+        ],
+    )
+    first_start = dt_util.parse_datetime(hass.states.get(cheap).attributes["start"])
+    assert first_start is not None
+    await automations(hass, "turn_off")  # Home Assistant is down when the period begins
+    await walk(hass, freezer, first_start + timedelta(minutes=20))
+    assert hass.states.get(cheap).state == STATE_ON
+    assert hass.states.get(DISHWASHER).state == STATE_OFF
+    await restart(hass, entry)
+    assert hass.states.get(DISHWASHER).state == STATE_ON
+    moment = first_start + timedelta(minutes=30, seconds=1)
+    while moment < berlin(2026, 11, 30, 14, 0):
+        await travel(hass, freezer, moment)
+        assert hass.states.get(DISHWASHER).state == hass.states.get(cheap).state, moment
+        moment += timedelta(minutes=15)
+
+
+async def test_heat_pump_blueprint_turns_down_in_expensive_periods(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    berlin_home: None,
+    tmp_path: Path,
+) -> None:
+    """19 °C while an expensive period runs, 21 °C otherwise, also right after a restart."""
+    freezer.move_to(berlin(2026, 11, 29, 16, 0))
+    entry = await add_entry(ANNA)
+    hass.states.async_set("sensor.living_room", "20.5", {"unit_of_measurement": "°C"})
+    assert await async_setup_component(
+        hass,
+        "climate",
+        {
+            "climate": {
+                "platform": "generic_thermostat",
+                "name": "Heat pump",
+                "heater": DISHWASHER,
+                "target_sensor": "sensor.living_room",
+                "target_temp": 20,
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    expensive = "binary_sensor.nomos_4x44emkx_expensive_period"
+    await use_blueprints(hass, tmp_path)
+    await load_automations(
+        hass,
+        [
+            {
+                "alias": "Heat pump and prices",
+                "use_blueprint": {
+                    "path": "nomos_energy/heat_pump_expensive_periods.yaml",
+                    "input": {"expensive_period": expensive, "thermostat": "climate.heat_pump"},
+                },
+            }
+        ],
+    )
+    await restart(hass, entry)
+    seen = set()
+    moment = berlin(2026, 11, 29, 16, 15) + SECOND
+    while moment < berlin(2026, 11, 30, 14, 0):
+        await travel(hass, freezer, moment)
+        running = hass.states.get(expensive).state == STATE_ON
+        seen.add(running)
+        target = hass.states.get("climate.heat_pump").attributes["temperature"]
+        assert target == (19 if running else 21), moment
+        moment += timedelta(minutes=15)
+    assert seen == {True, False}

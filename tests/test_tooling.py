@@ -110,7 +110,10 @@ def test_brand_images_follow_the_brand_rules() -> None:
         assert 256 <= min(image.size) <= 512
 
 
-@pytest.mark.parametrize("name", ["run_in_cheapest_window.yaml", "notify_tomorrow_prices.yaml"])
+@pytest.mark.parametrize(
+    "name",
+    sorted(path.name for path in (ROOT / "blueprints/automation/nomos_energy").glob("*.yaml")),
+)
 def test_blueprints_are_valid(name: str) -> None:
     """The blueprints load with Home Assistant's own blueprint schema."""
     from homeassistant.components.automation.config import (  # noqa: PLC0415
