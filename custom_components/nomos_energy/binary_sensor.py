@@ -53,6 +53,10 @@ class TomorrowPricesAvailableSensor(NomosEntity[PriceCoordinator], BinarySensorE
         """Create the sensor."""
         super().__init__(coordinator, subscription, "tomorrow_available")
 
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what changes once a day."""
+        return (self.is_on,)
+
     @property
     def is_on(self) -> bool:
         """Return whether tomorrow is complete."""
@@ -84,6 +88,10 @@ class PeriodSensor(NomosEntity[PriceCoordinator], BinarySensorEntity):
             for period in self.coordinator.periods(self.subscription_id)[self.kind]
         )
 
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what changes when a period begins or ends, or prices arrive."""
+        return (self.is_on, self.extra_state_attributes)
+
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Return start, end and average price of the current or next period."""
@@ -106,6 +114,10 @@ class RunNowSensor(PlannerEntity, BinarySensorEntity):
     def __init__(self, entry: NomosConfigEntry, planner: Planner) -> None:
         """Create the sensor."""
         super().__init__(entry, planner, "run_now")
+
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what changes at the plan's edges or when it is made again."""
+        return (self.is_on, self.extra_state_attributes)
 
     @property
     def is_on(self) -> bool:

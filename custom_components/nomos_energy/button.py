@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.core import HomeAssistant
@@ -61,6 +62,10 @@ class PlannerButton(PlannerEntity, ButtonEntity):
         """Create the button."""
         super().__init__(entry, planner, description.key)
         self.entity_description = description
+
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return nothing that changes: a button's state is when it was pressed."""
+        return ()
 
     async def async_press(self) -> None:
         """Act on the planner; its entities update at once."""

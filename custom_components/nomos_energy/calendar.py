@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant
@@ -79,19 +80,25 @@ class NomosPriceCalendar(NomosEntity[PriceCoordinator], CalendarEntity):
             for start, end in plan.segments
         ]
 
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what changes when an event begins or ends, or plans and prices change."""
+        event = self.event
+        return (event.summary, event.start, event.end) if event else ()
+
     @property
     def event(self) -> CalendarEvent | None:
         """Return the period or planned run going on now, or else the next one."""
         now = dt_util.utcnow()
         periods = self.coordinator.periods(self.subscription_id)
-        upcoming = sorted(
-            [
-                *(self._event(p) for found in periods.values() for p in found if p.end > now),
-                *(run for run in self._runs() if run.end_datetime_local > now),
-            ],
-            key=lambda event: event.start_datetime_local,
+        first = min(
+            (next((p for p in found if p.end > now), None) for found in periods.values()),
+            key=lambda period: period.start if period else datetime.max.replace(tzinfo=UTC),
+            default=None,
         )
-        return upcoming[0] if upcoming else None
+        candidates = [run for run in self._runs() if run.end_datetime_local > now]
+        if first is not None:
+            candidates.append(self._event(first))
+        return min(candidates, key=lambda event: event.start_datetime_local, default=None)
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime

@@ -247,6 +247,10 @@ def installation_offset(entry_id: str) -> timedelta:
     return timedelta(seconds=random.Random(entry_id).uniform(0, spread))  # noqa: S311
 
 
+# One empty schedule, so "nothing known" is the same object on every tick.
+NO_PRICES = PriceSchedule()
+
+
 class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
     """Prices per active subscription, served from the cache.
 
@@ -306,7 +310,7 @@ class PriceCoordinator(NomosCoordinator[dict[str, PriceSchedule]]):
 
     def schedule(self, subscription_id: str) -> PriceSchedule:
         """Return the known prices of a subscription (empty when there are none)."""
-        return (self.data or {}).get(subscription_id) or PriceSchedule()
+        return (self.data or {}).get(subscription_id) or NO_PRICES
 
     def periods(self, subscription_id: str) -> dict[PeriodKind, list[Period]]:
         """Return the cheap and expensive periods over the known prices from yesterday on."""

@@ -58,6 +58,35 @@ class NomosEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[Co
         self._attr_unique_id = f"{subscription.id}-{key}"
         self._attr_device_info = subscription_device_info(subscription)
 
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what the entity shows, to skip writing it again unchanged on a tick.
+
+        None (the default) writes on every update.
+        """
+        return None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when it changed (most figures change once a day)."""
+        if shown_again(self, self.written_state()):
+            return
+        super()._handle_coordinator_update()
+
+
+def shown_again(entity: CoordinatorEntity[Any], shown: tuple[Any, ...] | None) -> bool:
+    """Return whether `entity` would show what it last wrote (then the write is skipped).
+
+    Every coordinator update (each quarter-hour tick) would otherwise rewrite
+    every entity; `script/bench` measures the tick.
+    """
+    if shown is None:
+        return False
+    shown = (entity.available, *shown)
+    if shown == getattr(entity, "_nomos_written", None):
+        return True
+    entity._nomos_written = shown  # type: ignore[attr-defined]  # noqa: SLF001
+    return False
+
 
 def track_subscriptions(
     entry: NomosConfigEntry,
@@ -122,6 +151,17 @@ class PlannerEntity(CoordinatorEntity[PriceCoordinator]):
     def planner(self) -> Planner:
         """Return the planner (its plan changes; the object stays)."""
         return self.manager.planners[self.subentry_id]
+
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what the entity shows (None: write on every update)."""
+        return None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when the plan or the moment changed what it shows."""
+        if shown_again(self, self.written_state()):
+            return
+        super()._handle_coordinator_update()
 
 
 def add_planner_entities(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
@@ -38,6 +39,10 @@ class TomorrowPricesEvent(NomosEntity[PriceCoordinator], EventEntity):
         """Create the entity."""
         super().__init__(coordinator, subscription, "tomorrow_prices")
         self._announced: date | None = coordinator.published.get(subscription.id)
+
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what changes only with a new event."""
+        return (self._announced,)
 
     @callback
     def _handle_coordinator_update(self) -> None:

@@ -124,6 +124,9 @@ class PlannerManager:
         else:
             return False  # "within N hours" plans start with a trigger
         self._plan(planner, now, deadline)
+        if plan is not None and same_run(plan, planner.plan):
+            planner.plan = plan  # nothing new: keep it (and skip a cache write)
+            return False
         return True
 
     def _plan(self, planner: Planner, now: datetime, deadline: datetime) -> None:
@@ -174,6 +177,15 @@ class PlannerManager:
                 for subentry_id, planner in self.planners.items()
             }
         )
+
+
+def same_run(old: Plan, new: Plan | None) -> bool:
+    """Return whether a new plan runs exactly like the old one (nothing to save)."""
+    return new is not None and (old.segments, old.reason, old.prices_complete) == (
+        new.segments,
+        new.reason,
+        new.prices_complete,
+    )
 
 
 def subentry_signature(subentries: dict[str, ConfigSubentry]) -> tuple[Any, ...]:

@@ -160,7 +160,7 @@ DEFAULT_LEVEL_THRESHOLDS: tuple[float, float, float, float] = (0.2, 0.4, 0.6, 0.
 class PriceSchedule:
     """An immutable, time-ordered set of price intervals."""
 
-    __slots__ = ("_intervals", "_starts")
+    __slots__ = ("_day_stats", "_intervals", "_starts")
 
     def __init__(self, intervals: Iterable[PriceInterval] = ()) -> None:
         """Sort the intervals; later duplicates of a start replace earlier ones."""
@@ -169,6 +169,8 @@ class PriceSchedule:
             by_start[start] for start in sorted(by_start)
         )
         self._starts = [interval.start for interval in self._intervals]
+        # Immutable, so a day's statistics are computed once (sensors read them every tick).
+        self._day_stats: dict[date, DayStats | None] = {}
 
     def __len__(self) -> int:
         """Return the number of intervals."""
@@ -258,6 +260,11 @@ class PriceSchedule:
 
     def day_stats(self, day: date) -> DayStats | None:
         """Return min/max/average of the day's known prices; None if none is known."""
+        if day not in self._day_stats:
+            self._day_stats[day] = self._compute_day_stats(day)
+        return self._day_stats[day]
+
+    def _compute_day_stats(self, day: date) -> DayStats | None:
         known = [interval for interval in self.day(day) if interval.price_ct is not None]
         if not known:
             return None

@@ -230,6 +230,9 @@ def _average_ahead(schedule: PriceSchedule, now: datetime, span: timedelta) -> f
     return sum(prices) / len(prices) if prices else None
 
 
+# Written on every quarter-hour even when the value repeats (their "last reported" counts).
+ALWAYS_REPORTED: Final = {"current_price", "current_price_ct"}
+
 PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
     NomosPriceSensorDescription(
         key="current_price",
@@ -835,6 +838,12 @@ class NomosPriceSensor(NomosEntity[PriceCoordinator], SensorEntity):
         """Return the value for this moment."""
         return self.entity_description.value_fn(self._schedule, dt_util.utcnow())
 
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Skip unchanged writes, except for the current price (reported every quarter-hour)."""
+        if self.entity_description.key in ALWAYS_REPORTED:
+            return None
+        return (self.native_value,)
+
 
 class NomosPeriodTimeSensor(NomosEntity[PriceCoordinator], SensorEntity):
     """When the next period starts (after the running one), or when the current or next ends.
@@ -860,6 +869,10 @@ class NomosPeriodTimeSensor(NomosEntity[PriceCoordinator], SensorEntity):
         periods = self.coordinator.periods(self.subscription_id)[self.entity_description.kind]
         return self.entity_description.value_fn(periods, dt_util.utcnow())
 
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what changes when a period begins or ends."""
+        return (self.native_value,)
+
 
 class NomosPriceFeedSensor(NomosEntity[PriceCoordinator], SensorEntity):
     """The current price, with today's and tomorrow's in the shape Nord Pool's integration has.
@@ -878,6 +891,8 @@ class NomosPriceFeedSensor(NomosEntity[PriceCoordinator], SensorEntity):
     def __init__(self, coordinator: PriceCoordinator, subscription: Subscription) -> None:
         """Create the sensor."""
         super().__init__(coordinator, subscription, "price_feed")
+        # The lists change when prices arrive or the day turns, not on each tick.
+        self._feed: tuple[PriceSchedule, date, dict[str, Any]] | None = None
 
     @property
     def native_value(self) -> float | None:
@@ -889,10 +904,12 @@ class NomosPriceFeedSensor(NomosEntity[PriceCoordinator], SensorEntity):
         """Return today's and tomorrow's prices (Berlin days), local times, EUR/kWh."""
         schedule = self.coordinator.schedule(self.subscription_id)
         today = local_date(dt_util.utcnow())
+        if self._feed is not None and self._feed[0] is schedule and self._feed[1] == today:
+            return self._feed[2]
         tomorrow = today + timedelta(days=1)
         raw_today = _raw_prices(schedule.day(today))
         raw_tomorrow = _raw_prices(schedule.day(tomorrow))
-        return {
+        attributes = {
             # As Nord Pool's integration says it: prices in EUR per kWh.
             "currency": "EUR",
             "unit": UnitOfEnergy.KILO_WATT_HOUR.value,
@@ -902,6 +919,8 @@ class NomosPriceFeedSensor(NomosEntity[PriceCoordinator], SensorEntity):
             "raw_tomorrow": raw_tomorrow,
             "tomorrow_valid": schedule.is_day_complete(tomorrow),
         }
+        self._feed = (schedule, today, attributes)
+        return attributes
 
 
 def _raw_prices(intervals: list[PriceInterval]) -> list[dict[str, Any]]:
@@ -926,6 +945,10 @@ class PlannerSensor(PlannerEntity, SensorEntity):
         """Create the sensor."""
         super().__init__(entry, planner, description.key)
         self.entity_description = description
+
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what changes when the plan does."""
+        return (self.native_value,)
 
     @property
     def native_value(self) -> datetime | float | None:
@@ -963,6 +986,10 @@ class NomosEnergySensor(NomosEntity[EnergyCoordinator], SensorEntity):
         """Return the value from the last import."""
         data = self._data
         return None if data is None else self.entity_description.value_fn(data)
+
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what changes with an import."""
+        return (self.native_value, self.extra_state_attributes)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
@@ -1011,6 +1038,14 @@ class NomosPeriodSensor(NomosEntity[EnergyCoordinator], SensorEntity):
     def native_value(self) -> float | None:
         """Return the figure; unknown while its days are not imported."""
         return self.entity_description.value_fn(self._figure)
+
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what changes at midnight, on the 1st and with an import."""
+        figure = self._figure
+        return (
+            self.entity_description.value_fn(figure),
+            self.entity_description.attributes_fn(figure),
+        )
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
