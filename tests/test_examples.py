@@ -103,10 +103,20 @@ def test_every_readme_example_is_exercised() -> None:
         if "type" in data
         else "configuration"
         if "logger" in data
+        else "evcc"
+        if "tariffs" in data
         else "response"
         for data in others
     )
-    assert kinds == ["action", "action", "card", "configuration", "response"]
+    assert kinds == ["action", "action", "card", "configuration", "evcc", "response"]
+    # The evcc snippet and the chart card read the price feed, with the attributes it has.
+    evcc = next(data for data in others if "tariffs" in data)
+    forecast = evcc["tariffs"]["grid"]["forecast"]
+    assert forecast["uri"].endswith("/api/states/sensor.nomos_4x44emkx_price_feed")
+    assert ".attributes.raw_today[]" in forecast["jq"]
+    card = next(data for data in others if data.get("type") == "custom:apexcharts-card")
+    assert card["series"][0]["entity"] == "sensor.nomos_4x44emkx_price_feed"
+    assert "raw_tomorrow" in card["series"][0]["data_generator"]
     assert {example["action"] for example in others if "action" in example} == {
         "nomos_energy.import_statistics",
         "nomos_energy.submit_meter_reading",

@@ -299,3 +299,68 @@ async def test_the_form_says_what_is_wrong(
     result = await add_appliance(hass, anna, **answers)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
+
+
+async def test_change_and_remove_an_appliance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, anna: MockConfigEntry
+) -> None:
+    """Reconfigure keeps the device and plans again; removing it removes its device."""
+    from homeassistant.helpers import device_registry as dr  # noqa: PLC0415
+
+    await add_appliance(hass, anna)
+    subentry_id = next(iter(anna.subentries))
+    result = await hass.config_entries.subentries.async_init(
+        (anna.entry_id, "appliance"),
+        context={"source": "reconfigure", "subentry_id": subentry_id},
+    )
+    assert result["type"] is FlowResultType.FORM
+    schema = {str(key): key for key in result["data_schema"].schema}
+    assert schema["duration"].description["suggested_value"] == {"hours": 2, "minutes": 0}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            "name": "Dishwasher",
+            "duration": {"hours": 1, "minutes": 30},
+            "deadline_mode": "daily",
+            "deadline": "06:00:00",
+            "may_pause": False,
+        },
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    attributes = hass.states.get(RUN_NOW).attributes
+    assert attributes["deadline"] == "2026-11-30T06:00:00+01:00"
+    start, end = moment_of(hass, START), moment_of(hass, END)
+    assert start is not None
+    assert end is not None
+    assert end - start == timedelta(minutes=90)
+    registry = dr.async_get(hass)
+
+    def planner_devices() -> list[dr.DeviceEntry]:
+        return [
+            device
+            for device in dr.async_entries_for_config_entry(registry, anna.entry_id)
+            if (DOMAIN, subentry_id) in device.identifiers
+        ]
+
+    assert [device.name for device in planner_devices()] == ["Dishwasher"]
+    hass.config_entries.async_remove_subentry(anna, subentry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert planner_devices() == []
+    assert hass.states.get(RUN_NOW) is None
+
+
+async def test_no_appliance_without_a_subscription_that_buys_power(
+    hass: HomeAssistant, add_entry: AddEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Clara's contract has not started: nothing to plan with yet."""
+    from .conftest import CLARA  # noqa: PLC0415
+
+    freezer.move_to(berlin(2026, 11, 29, 20, 0))
+    entry = await add_entry(CLARA)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "appliance"), context={"source": "user"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_active_subscription"

@@ -70,6 +70,7 @@ class PlannerManager:
         self.prices = prices
         self.cache = cache
         self.planners: dict[str, Planner] = {}
+        self._settings: dict[str, list[Any]] = {}
         for subentry_id, subentry in subentries.items():
             if subentry.subentry_type != SUBENTRY_APPLIANCE:
                 continue
@@ -78,13 +79,18 @@ class PlannerManager:
                 subentry_id, spec_from_subentry(subentry), subentry.data[CONF_SUBSCRIPTION_ID]
             )
             try:
-                if stored.get("plan"):
-                    planner.plan = Plan.from_json(stored["plan"])
+                # A plan made for other settings (the appliance was changed) is made again,
+                # unless its run has begun.
+                plan = Plan.from_json(stored["plan"]) if stored.get("plan") else None
+                same_settings = stored.get("settings") == _settings(subentry)
+                if plan is not None and (same_settings or plan.started(dt_util.utcnow())):
+                    planner.plan = plan
                 if stored.get("served_until"):
                     planner.served_until = datetime.fromisoformat(stored["served_until"])
             except (KeyError, TypeError, ValueError) as err:
                 LOGGER.warning("Ignoring the damaged plan of %s: %s", subentry.title, err)
             self.planners[subentry_id] = planner
+            self._settings[subentry_id] = _settings(subentry)
         self._seen: dict[str, PriceSchedule] = {}
 
     def start(self) -> CALLBACK_TYPE:
@@ -169,6 +175,7 @@ class PlannerManager:
         self.cache.set_plans(
             {
                 subentry_id: {
+                    "settings": self._settings[subentry_id],
                     "plan": planner.plan.to_json() if planner.plan else None,
                     "served_until": planner.served_until.isoformat()
                     if planner.served_until
@@ -177,6 +184,11 @@ class PlannerManager:
                 for subentry_id, planner in self.planners.items()
             }
         )
+
+
+def _settings(subentry: ConfigSubentry) -> list[Any]:
+    """Return the appliance's settings in the cache's (JSON) shape."""
+    return [subentry.title, sorted([key, value] for key, value in subentry.data.items())]
 
 
 def same_run(old: Plan, new: Plan | None) -> bool:
