@@ -13,8 +13,10 @@ import pytest
 from custom_components.nomos_energy.daily_totals import (
     DayTotal,
     day_totals,
+    last_month_figure,
     month_figure,
     quarters_in_day,
+    with_comparison,
     with_fixed_charges,
     yesterday_figure,
 )
@@ -28,6 +30,7 @@ class Quarter:
     start: datetime
     kwh: float
     cost_eur: float | None
+    price_ct: float | None = None
 
 
 def metered(day: date, kwh: float = 0.1, cost: float | None = 0.03) -> list[Quarter]:
@@ -133,3 +136,47 @@ def test_unknown_cost_and_no_charges_change_nothing() -> None:
     assert with_fixed_charges(figure, 12.3) == figure
     known = yesterday_figure(day_totals(metered(day)), day + timedelta(days=1))
     assert with_fixed_charges(known, 0) == known
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    days=st.lists(
+        st.lists(
+            st.tuples(
+                st.floats(min_value=0, max_value=2, allow_nan=False),
+                st.floats(min_value=-20, max_value=80, allow_nan=False),
+            ),
+            min_size=1,
+            max_size=100,
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    comparison=st.floats(min_value=1, max_value=60),
+    base_fee=st.floats(min_value=0, max_value=30),
+)
+def test_price_paid_market_average_and_benefit_match_direct_computation(
+    days: list[list[tuple[float, float]]], comparison: float, base_fee: float
+) -> None:
+    """Weighted and plain averages, benefit and comparison of last month, from the quarters."""
+    quarters = []
+    for offset, day_quarters in enumerate(days):
+        start, end = day_bounds(date(2026, 10, 24) + timedelta(days=offset))
+        count = int((end - start) / QUARTER)
+        for i, (kwh, price) in enumerate((day_quarters * count)[:count]):
+            quarters.append(Quarter(start + i * QUARTER, kwh, kwh * price / 100, price))
+    figure = last_month_figure(day_totals(quarters), date(2026, 11, 15))
+    kwh = math.fsum(q.kwh for q in quarters)
+    cost = math.fsum(q.cost_eur or 0 for q in quarters)
+    average = math.fsum(q.price_ct or 0 for q in quarters) / len(quarters) / 100
+    assert figure.market_average == pytest.approx(average)
+    if kwh == 0:
+        assert figure.price_paid is None
+        assert figure.shifting_benefit is None
+    else:
+        assert figure.price_paid == pytest.approx(cost / kwh)
+        assert figure.shifting_benefit == pytest.approx(average * kwh - cost, abs=1e-9)
+    compared = with_comparison(figure, comparison, base_fee)
+    expected = kwh * comparison / 100 + base_fee * len(days) / 31
+    assert compared.comparison_eur == pytest.approx(expected)
+    assert compared.saved_versus_comparison == pytest.approx(expected - cost)

@@ -351,6 +351,13 @@ async def test_get_consumption_resolutions(
         )
         if resolution == "day":
             assert len(response["periods"]) == 14
+            for period in response["periods"]:
+                assert period["price_paid"] == pytest.approx(
+                    period["cost"] / period["kwh"], abs=1e-4
+                )
+                assert period["shifting_benefit"] == pytest.approx(
+                    (period["market_average"] - period["price_paid"]) * period["kwh"], abs=0.01
+                )
         if resolution == "month":
             assert [datetime.fromisoformat(p["start"]) for p in response["periods"]] == [
                 day_start(date(2026, 10, 20)),
@@ -505,3 +512,54 @@ async def test_fixed_charges_go_to_the_cost_sensors_not_the_statistics(
         hass, COST, day_start(date(2026, 11, 1)), day_start(date(2026, 11, 30))
     )
     assert [row["sum"] for row in rows_after] == pytest.approx([row["sum"] for row in rows_before])
+
+
+async def test_what_you_paid_versus_the_market(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """Price paid, plain market average and shifting benefit, from the API's own numbers;
+    the comparison tariff once it is set."""
+    freezer.move_to(berlin(2026, 12, 1, 18, 0))
+    entry = await add_entry(ANNA)
+    sub = anna_sub(simulator)
+    for period, first, end in (
+        ("yesterday", date(2026, 11, 30), date(2026, 12, 1)),
+        ("last_month", date(2026, 11, 1), date(2026, 12, 1)),
+    ):
+        kwh, eur = await api_totals(simulator, ANNA, sub.id, first, end)
+        hours = await api_hourly_prices(simulator, ANNA, sub.id, first, end)
+        prices = [price for quarter in hours.values() for price in quarter]
+        average = sum(prices) / len(prices)
+        paid = float(hass.states.get(f"sensor.nomos_4x44emkx_average_price_paid_{period}").state)
+        market = float(hass.states.get(f"sensor.nomos_4x44emkx_market_average_{period}").state)
+        benefit = float(hass.states.get(f"sensor.nomos_4x44emkx_shifting_benefit_{period}").state)
+        assert paid == pytest.approx(eur / kwh, abs=1e-6)
+        assert market == pytest.approx(average, abs=1e-6)
+        assert benefit == pytest.approx((average - eur / kwh) * kwh, abs=0.01)
+    assert (
+        hass.states.get("sensor.nomos_4x44emkx_saved_versus_comparison_tariff_last_month") is None
+    )
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "create_ct_sensors": True,
+            "very_cheap_below": 20,
+            "cheap_below": 40,
+            "normal_below": 60,
+            "expensive_below": 80,
+            "monthly_fixed_charges": 12.0,
+            "comparison_price_ct": 35.0,
+            "comparison_base_fee": 15.0,
+        },
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    kwh, eur = await api_totals(simulator, ANNA, sub.id, date(2026, 11, 1), date(2026, 12, 1))
+    saved = hass.states.get("sensor.nomos_4x44emkx_saved_versus_comparison_tariff_last_month")
+    assert saved.attributes["comparison_cost"] == pytest.approx(kwh * 0.35 + 15.0, abs=0.01)
+    assert float(saved.state) == pytest.approx(kwh * 0.35 + 15.0 - (eur + 12.0), abs=0.01)

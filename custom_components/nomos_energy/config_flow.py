@@ -42,6 +42,8 @@ from .const import (
     AUTH_OAUTH,
     AUTH_PERSONAL,
     CONF_AUTH_TYPE,
+    CONF_COMPARISON_BASE_FEE,
+    CONF_COMPARISON_PRICE,
     CONF_CREATE_CT_SENSORS,
     CONF_LEVEL_THRESHOLDS,
     CONF_MONTHLY_FIXED_CHARGES,
@@ -310,6 +312,10 @@ class NomosOptionsFlow(OptionsFlow):
                             user_input.get(CONF_MONTHLY_FIXED_CHARGES) or 0
                         ),
                         CONF_PERIOD_MARGIN: float(user_input[CONF_PERIOD_MARGIN]),
+                        CONF_COMPARISON_PRICE: float(user_input.get(CONF_COMPARISON_PRICE) or 0),
+                        CONF_COMPARISON_BASE_FEE: float(
+                            user_input.get(CONF_COMPARISON_BASE_FEE) or 0
+                        ),
                         CONF_PERIOD_MIN_MINUTES: int(user_input[CONF_PERIOD_MIN_MINUTES]),
                     }
                 )
@@ -346,6 +352,12 @@ class NomosOptionsFlow(OptionsFlow):
                 min=15, max=480, step=15, mode=NumberSelectorMode.BOX, unit_of_measurement="min"
             )
         )
+        for key, unit in ((CONF_COMPARISON_PRICE, "ct/kWh"), (CONF_COMPARISON_BASE_FEE, "EUR")):
+            fields[vol.Optional(key)] = NumberSelector(
+                NumberSelectorConfig(
+                    min=0, max=500, step=0.01, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
+                )
+            )
         schema = vol.Schema(fields)
         fixed_charges = options.get(CONF_MONTHLY_FIXED_CHARGES)
         if fixed_charges is None:
@@ -354,6 +366,8 @@ class NomosOptionsFlow(OptionsFlow):
             CONF_CREATE_CT_SENSORS: options.get(CONF_CREATE_CT_SENSORS, True),
             CONF_MONTHLY_FIXED_CHARGES: fixed_charges,
             CONF_PERIOD_MARGIN: margin,
+            CONF_COMPARISON_PRICE: options.get(CONF_COMPARISON_PRICE, 0),
+            CONF_COMPARISON_BASE_FEE: options.get(CONF_COMPARISON_BASE_FEE, 0),
             CONF_PERIOD_MIN_MINUTES: min_minutes,
             **dict(zip(LEVEL_THRESHOLD_KEYS, current, strict=True)),
         }

@@ -72,3 +72,6 @@ CONF_PERIOD_MARGIN: Final = "period_margin"
 CONF_PERIOD_MIN_MINUTES: Final = "period_min_minutes"
 DEFAULT_PERIOD_MARGIN: Final = 10.0
 DEFAULT_PERIOD_MIN_MINUTES: Final = 60
+# A fixed-price tariff to compare with: working price (ct/kWh) and base fee (EUR a month).
+CONF_COMPARISON_PRICE: Final = "comparison_price_ct"
+CONF_COMPARISON_BASE_FEE: Final = "comparison_base_fee"

@@ -34,24 +34,41 @@ class CostedQuarter(Protocol):
     def cost_eur(self) -> float | None:
         """Cost in EUR; None while the price is unknown."""
 
+    @property
+    def price_ct(self) -> float | None:
+        """The interval's all-in price in ct/kWh; None while unknown."""
+
 
 @dataclass(frozen=True, slots=True)
 class DayTotal:
-    """One Berlin day: kWh, cost (None if any quarter's price is unknown), quarters metered."""
+    """One Berlin day: kWh, cost, quarters metered, and the known quarter-hour prices.
+
+    The cost is None if any quarter's price is unknown; the price sum and count
+    give the day's plain average.
+    """
 
     kwh: float
     cost_eur: float | None
     quarters: int
+    price_sum_ct: float = 0.0
+    priced: int = 0
 
     def to_json(self) -> list[float | int | None]:
         """Return the compact form kept in the cache."""
-        return [self.kwh, self.cost_eur, self.quarters]
+        return [self.kwh, self.cost_eur, self.quarters, self.price_sum_ct, self.priced]
 
     @classmethod
     def from_json(cls, data: list[float | int | None]) -> DayTotal:
-        """Rebuild a total from `to_json`."""
-        kwh, cost, quarters = data
-        return cls(float(kwh or 0.0), None if cost is None else float(cost), int(quarters or 0))
+        """Rebuild a total from `to_json` (older caches lack the price sums)."""
+        kwh, cost, quarters, *prices = data
+        price_sum, priced = prices if len(prices) == 2 else (0.0, 0)
+        return cls(
+            float(kwh or 0.0),
+            None if cost is None else float(cost),
+            int(quarters or 0),
+            float(price_sum or 0.0),
+            int(priced or 0),
+        )
 
 
 def quarters_in_day(day: date) -> int:
@@ -74,6 +91,8 @@ def day_totals(quarters: Iterable[CostedQuarter]) -> dict[date, DayTotal]:
             if any(cost is None for cost in costs)
             else math.fsum(cost for cost in costs if cost is not None),
             quarters=len(items),
+            price_sum_ct=math.fsum(item.price_ct for item in items if item.price_ct is not None),
+            priced=sum(1 for item in items if item.price_ct is not None),
         )
     return totals
 
@@ -89,6 +108,41 @@ class PeriodFigure:
     days_imported: int
     complete: bool
     fixed_charges_eur: float = 0.0
+    price_sum_ct: float = 0.0
+    priced: int = 0
+    # What the same consumption would have cost on the comparison tariff (EUR).
+    comparison_eur: float | None = None
+
+    @property
+    def saved_versus_comparison(self) -> float | None:
+        """Return the comparison tariff's cost minus ours: positive when the dynamic one won."""
+        if self.comparison_eur is None or self.cost_eur is None:
+            return None
+        return self.comparison_eur - self.cost_eur
+
+    @property
+    def price_paid(self) -> float | None:
+        """Return the consumption-weighted all-in price (EUR/kWh, energy only)."""
+        energy_cost = None if self.cost_eur is None else self.cost_eur - self.fixed_charges_eur
+        if energy_cost is None or not self.kwh:
+            return None
+        return energy_cost / self.kwh
+
+    @property
+    def market_average(self) -> float | None:
+        """Return the plain average of the period's quarter-hour prices (EUR/kWh)."""
+        return self.price_sum_ct / self.priced / 100 if self.priced else None
+
+    @property
+    def shifting_benefit(self) -> float | None:
+        """Return (plain average - price paid) x kWh in EUR.
+
+        Positive when power was used at cheaper than average times.
+        """
+        paid, average = self.price_paid, self.market_average
+        if paid is None or average is None or self.kwh is None:
+            return None
+        return (average - paid) * self.kwh
 
 
 def _is_full(total: DayTotal | None, day: date) -> bool:
@@ -101,7 +155,16 @@ def yesterday_figure(totals: Mapping[date, DayTotal], today: date) -> PeriodFigu
     total = totals.get(day)
     if total is None or not _is_full(total, day):
         return PeriodFigure(day, day, None, None, 0 if total is None else 1, complete=False)
-    return PeriodFigure(day, day, total.kwh, total.cost_eur, 1, complete=True)
+    return PeriodFigure(
+        day,
+        day,
+        total.kwh,
+        total.cost_eur,
+        1,
+        complete=True,
+        price_sum_ct=total.price_sum_ct,
+        priced=total.priced,
+    )
 
 
 def month_figure(totals: Mapping[date, DayTotal], today: date) -> PeriodFigure:
@@ -110,7 +173,17 @@ def month_figure(totals: Mapping[date, DayTotal], today: date) -> PeriodFigure:
     The values are the sum of the imported days (unknown while none is);
     `complete` says whether every quarter-hour of every ended day is in.
     """
-    first, last = today.replace(day=1), today - timedelta(days=1)
+    return days_figure(totals, today.replace(day=1), today - timedelta(days=1))
+
+
+def last_month_figure(totals: Mapping[date, DayTotal], today: date) -> PeriodFigure:
+    """Return the figure of the whole previous calendar month."""
+    last = today.replace(day=1) - timedelta(days=1)
+    return days_figure(totals, last.replace(day=1), last)
+
+
+def days_figure(totals: Mapping[date, DayTotal], first: date, last: date) -> PeriodFigure:
+    """Return the sums of the imported days from `first` to `last` (inclusive)."""
     days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
     imported = [(day, totals[day]) for day in days if day in totals]
     if not imported:
@@ -125,7 +198,22 @@ def month_figure(totals: Mapping[date, DayTotal], today: date) -> PeriodFigure:
         else math.fsum(cost for cost in costs if cost is not None),
         len(imported),
         complete=all(_is_full(totals.get(day), day) for day in days),
+        price_sum_ct=math.fsum(total.price_sum_ct for _, total in imported),
+        priced=sum(total.priced for _, total in imported),
     )
+
+
+def with_comparison(figure: PeriodFigure, price_ct: float, base_fee_month: float) -> PeriodFigure:
+    """Add what the figure's consumption would have cost on a fixed-price tariff.
+
+    Its working price for every kWh, and its monthly base fee pro rata for each
+    imported day (as the fixed charges are added to our own cost).
+    """
+    if price_ct <= 0 or figure.kwh is None:
+        return figure
+    days_in_month = calendar.monthrange(figure.first_day.year, figure.first_day.month)[1]
+    base = base_fee_month / days_in_month * figure.days_imported
+    return replace(figure, comparison_eur=figure.kwh * price_ct / 100 + base)
 
 
 def with_fixed_charges(figure: PeriodFigure, monthly_eur: float) -> PeriodFigure:

@@ -26,6 +26,8 @@ from homeassistant.util import dt as dt_util
 
 from .appliance_plan import Plan
 from .const import (
+    CONF_COMPARISON_BASE_FEE,
+    CONF_COMPARISON_PRICE,
     CONF_CREATE_CT_SENSORS,
     CONF_LEVEL_THRESHOLDS,
     CONF_MONTHLY_FIXED_CHARGES,
@@ -39,7 +41,9 @@ from .coordinator import (
 from .daily_totals import (
     DayTotal,
     PeriodFigure,
+    last_month_figure,
     month_figure,
+    with_comparison,
     with_fixed_charges,
     yesterday_figure,
 )
@@ -520,6 +524,8 @@ class NomosPeriodSensorDescription(SensorEntityDescription):
     attributes_fn: Callable[[PeriodFigure], dict[str, Any]]
     # Cost sensors add the fixed charges from the options (pro rata per day).
     adds_fixed_charges: bool = False
+    # Only with a comparison tariff in the options.
+    needs_comparison: bool = False
 
 
 def _fixed(figure: PeriodFigure) -> dict[str, Any]:
@@ -541,6 +547,62 @@ def _month_attributes(figure: PeriodFigure) -> dict[str, Any]:
         "complete": figure.complete,
         **_fixed(figure),
     }
+
+
+def _eur_per_kwh(value: float | None) -> float | None:
+    return _round(value, 6)
+
+
+def _insight_sensors(
+    period: str, figure_fn: Callable[[Mapping[date, DayTotal], date], PeriodFigure]
+) -> tuple[NomosPeriodSensorDescription, ...]:
+    """Price paid, market average, shifting benefit and the comparison of one period."""
+    attributes = _day_attributes if period == "yesterday" else _month_attributes
+    return (
+        NomosPeriodSensorDescription(
+            key=f"{period}_price_paid",
+            translation_key=f"{period}_price_paid",
+            native_unit_of_measurement=EUR_PER_KWH,
+            suggested_display_precision=4,
+            figure_fn=figure_fn,
+            value_fn=lambda figure: _eur_per_kwh(figure.price_paid),
+            attributes_fn=attributes,
+        ),
+        NomosPeriodSensorDescription(
+            key=f"{period}_market_average",
+            translation_key=f"{period}_market_average",
+            native_unit_of_measurement=EUR_PER_KWH,
+            suggested_display_precision=4,
+            figure_fn=figure_fn,
+            value_fn=lambda figure: _eur_per_kwh(figure.market_average),
+            attributes_fn=attributes,
+        ),
+        NomosPeriodSensorDescription(
+            key=f"{period}_shifting_benefit",
+            translation_key=f"{period}_shifting_benefit",
+            device_class=SensorDeviceClass.MONETARY,
+            native_unit_of_measurement="EUR",
+            suggested_display_precision=2,
+            figure_fn=figure_fn,
+            value_fn=lambda figure: _money(figure.shifting_benefit),
+            attributes_fn=attributes,
+        ),
+        NomosPeriodSensorDescription(
+            key=f"{period}_saved_versus_comparison",
+            translation_key=f"{period}_saved_versus_comparison",
+            device_class=SensorDeviceClass.MONETARY,
+            native_unit_of_measurement="EUR",
+            suggested_display_precision=2,
+            figure_fn=figure_fn,
+            value_fn=lambda figure: _money(figure.saved_versus_comparison),
+            attributes_fn=lambda figure: {
+                **attributes(figure),
+                "comparison_cost": _money(figure.comparison_eur),
+            },
+            adds_fixed_charges=True,
+            needs_comparison=True,
+        ),
+    )
 
 
 PERIOD_SENSORS: tuple[NomosPeriodSensorDescription, ...] = (
@@ -586,6 +648,30 @@ PERIOD_SENSORS: tuple[NomosPeriodSensorDescription, ...] = (
         attributes_fn=_month_attributes,
         adds_fixed_charges=True,
     ),
+    NomosPeriodSensorDescription(
+        key="last_month_consumption",
+        translation_key="last_month_consumption",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        figure_fn=last_month_figure,
+        value_fn=lambda figure: _kwh(figure.kwh),
+        attributes_fn=_month_attributes,
+    ),
+    NomosPeriodSensorDescription(
+        key="last_month_cost",
+        translation_key="last_month_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="EUR",
+        suggested_display_precision=2,
+        figure_fn=last_month_figure,
+        value_fn=lambda figure: _money(figure.cost_eur),
+        attributes_fn=_month_attributes,
+        adds_fixed_charges=True,
+    ),
+    *_insight_sensors("yesterday", yesterday_figure),
+    *_insight_sensors("month", month_figure),
+    *_insight_sensors("last_month", last_month_figure),
 )
 
 
@@ -719,6 +805,7 @@ async def async_setup_entry(
         ),
     )
     price_sensors = price_sensor_descriptions(entry)
+    comparing = float(entry.options.get(CONF_COMPARISON_PRICE, 0)) > 0
     if not entry.options.get(CONF_CREATE_CT_SENSORS, True):
         # Turned off in the options: take the ct/kWh twins out of the registry too.
         registry = er.async_get(hass)
@@ -757,6 +844,8 @@ async def async_setup_entry(
                 runtime.energy, subscription, for_subscription(description, subscription)
             )
             for description in PERIOD_SENSORS
+            if not (subscription.is_feed_in and description.key not in FEED_IN_KEYS)
+            and (not description.needs_comparison or comparing)
         ),
         _smart,
     )
@@ -1022,10 +1111,15 @@ class NomosPeriodSensor(NomosEntity[EnergyCoordinator], SensorEntity):
     def _figure(self) -> PeriodFigure:
         totals = self.coordinator.cache.day_totals.get(self.subscription_id, {})
         figure = self.entity_description.figure_fn(totals, local_date(dt_util.utcnow()))
-        if self.entity_description.adds_fixed_charges:
-            monthly = float(
-                self.coordinator.config_entry.options.get(CONF_MONTHLY_FIXED_CHARGES, 0)
+        options = self.coordinator.config_entry.options
+        if self.entity_description.needs_comparison:
+            figure = with_comparison(
+                figure,
+                float(options.get(CONF_COMPARISON_PRICE, 0)),
+                float(options.get(CONF_COMPARISON_BASE_FEE, 0)),
             )
+        if self.entity_description.adds_fixed_charges:
+            monthly = float(options.get(CONF_MONTHLY_FIXED_CHARGES, 0))
             figure = with_fixed_charges(figure, monthly)
         return figure
 

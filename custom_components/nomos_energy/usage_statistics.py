@@ -44,6 +44,8 @@ class QuarterUsage:
     kwh: float
     cost_eur: float | None
     final: bool
+    # The quarter-hour's all-in price (ct/kWh), for the plain average of a period.
+    price_ct: float | None = None
 
 
 def costed_quarters(usage: Iterable[UsageLike], prices: PriceSchedule) -> list[QuarterUsage]:
@@ -53,7 +55,7 @@ def costed_quarters(usage: Iterable[UsageLike], prices: PriceSchedule) -> list[Q
         interval = prices.at(item.start)
         price = None if interval is None else interval.price_ct
         cost = None if price is None else item.usage * price / CT_PER_EUR
-        quarters.append(QuarterUsage(item.start, item.usage, cost, item.final))
+        quarters.append(QuarterUsage(item.start, item.usage, cost, item.final, price))
     return quarters
 
 

@@ -12,6 +12,7 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from ..const import BACKFILL_DAYS
+from ..daily_totals import day_totals, days_figure
 from ..nomos_client import NomosApiError, NomosForbiddenError
 from ..price_schedule import day_start, local_date
 from ..usage_statistics import hourly_from_quarters, period_total
@@ -94,14 +95,21 @@ async def async_get_consumption(call: ServiceCall) -> ServiceResponse:
             for row in rows
         ]
     else:
+        days = day_totals(quarters)
         for first, last in _calendar_periods(start, end, resolution):
             total = period_total(hours, first, last)
             if total is not None:
+                figure = days_figure(days, first, last)
                 periods.append(
                     {
                         "start": local_iso(day_start(first)),
                         "kwh": round(total.kwh, 4),
                         "cost": money(total.cost_eur),
+                        # EUR/kWh, weighted by consumption; the plain average of the
+                        # quarter-hours; and what using power at cheaper times saved.
+                        "price_paid": _price(figure.price_paid),
+                        "market_average": _price(figure.market_average),
+                        "shifting_benefit": money(figure.shifting_benefit),
                     }
                 )
     return {
@@ -111,6 +119,10 @@ async def async_get_consumption(call: ServiceCall) -> ServiceResponse:
         "currency": "EUR",
         "periods": periods,
     }
+
+
+def _price(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
 
 
 def _calendar_periods(start: date, end: date, resolution: str) -> list[tuple[date, date]]:
