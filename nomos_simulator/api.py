@@ -331,9 +331,13 @@ class ApiRoutes(SimulatorState):
             if sub.end_at is not None and local_midnight(cursor) >= sub.end_at:
                 break
             number += 1
-            usage = round(
-                sub.estimated_usage / 12 * (0.8 + 0.4 * unit_hash(sub.key, "inv", cursor)), 1
-            )
+            if sub.meter_type == "smart":
+                # What the smart meter measured (final values), as Nomos bills it.
+                usage = sub.invoice_overrides.get(cursor, sub.month_usage(cursor))
+            else:
+                usage = round(
+                    sub.estimated_usage / 12 * (0.8 + 0.4 * unit_hash(sub.key, "inv", cursor)), 1
+                )
             issued = local_midnight(following) + timedelta(days=3, hours=8)
             is_latest = following == last_month
             invoices.append(

@@ -126,6 +126,8 @@ class Subscription:
     # "consumption" or "feed_in": a feed-in contract pays for energy sent to the grid.
     kind: str = "consumption"
     price_overrides: dict[datetime, float | None] = field(default_factory=dict)
+    # Invoiced kWh that differ from the meter (first day of the month -> kWh), to test checks.
+    invoice_overrides: dict[date, float] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -260,6 +262,11 @@ class Subscription:
 
     # Usage -----------------------------------------------------------------
 
+    def month_usage(self, first: date) -> float:
+        """Return the final kWh the smart meter measured in a Berlin month (within supply)."""
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return _month_usage(self, first, following)
+
     def quarter_usage(self, moment: datetime) -> float:
         """Return the final kWh of one quarter-hour for a smart meter (fed in, for feed-in)."""
         local = moment.astimezone(BERLIN)
@@ -273,6 +280,25 @@ class Subscription:
         profile = 1 + 1.2 * _bump(hour, 7.5, 1.0) + 2.0 * _bump(hour, 19.5, 2.0)
         noise = 0.6 + 0.8 * unit_hash("usage", self.key, moment)
         return round(base * profile * noise, 3)
+
+
+def _month_usage(sub: Subscription, first: date, following: date) -> float:
+    key = (sub.key, sub.start_at, sub.end_at, first)
+    if key not in _MONTH_USAGE:
+        total = 0.0
+        day = first
+        while day < following:
+            for moment in quarters_of_day(day):
+                if (sub.start_at is None or moment >= sub.start_at) and (
+                    sub.end_at is None or moment < sub.end_at
+                ):
+                    total += sub.quarter_usage(moment)
+            day += timedelta(days=1)
+        _MONTH_USAGE[key] = round(total, 3)
+    return _MONTH_USAGE[key]
+
+
+_MONTH_USAGE: dict[tuple[object, ...], float] = {}
 
 
 def _bump(hour: float, center: float, width: float) -> float:

@@ -180,3 +180,29 @@ def test_price_paid_market_average_and_benefit_match_direct_computation(
     expected = kwh * comparison / 100 + base_fee * len(days) / 31
     assert compared.comparison_eur == pytest.approx(expected)
     assert compared.saved_versus_comparison == pytest.approx(expected - cost)
+
+
+def test_invoice_check_tolerance_and_incomplete_months() -> None:
+    """Within 2 % (at least 1 kWh) an invoice matches; a month not fully imported is unchecked."""
+    from custom_components.nomos_energy.invoice_check import check_invoice  # noqa: PLC0415
+
+    days = [date(2026, 2, 1) + timedelta(days=offset) for offset in range(28)]
+    totals = {day: day_totals(metered(day, kwh=0.1, cost=0.03))[day] for day in days}
+    start, _ = day_bounds(days[0])
+    end, _ = day_bounds(date(2026, 3, 1))
+    metered_kwh = 28 * 96 * 0.1
+    for invoiced, matches in (
+        (metered_kwh, True),
+        (metered_kwh * 1.019, True),
+        (metered_kwh * 1.03, False),
+    ):
+        check = check_invoice(start, end, invoiced, totals)
+        assert check is not None
+        assert check.metered_kwh == pytest.approx(metered_kwh)
+        assert check.matches is matches
+        assert check.summary()["energy_cost"] == pytest.approx(28 * 96 * 0.03, abs=0.01)
+    small = {day: day_totals(metered(day, kwh=0.001, cost=0.0))[day] for day in days}
+    assert check_invoice(start, end, 28 * 96 * 0.001 + 0.9, small).matches  # type: ignore[union-attr]
+    del totals[days[10]]
+    assert check_invoice(start, end, metered_kwh, totals) is None
+    assert check_invoice(start, end, None, totals) is None

@@ -563,3 +563,50 @@ async def test_what_you_paid_versus_the_market(
     saved = hass.states.get("sensor.nomos_4x44emkx_saved_versus_comparison_tariff_last_month")
     assert saved.attributes["comparison_cost"] == pytest.approx(kwh * 0.35 + 15.0, abs=0.01)
     assert float(saved.state) == pytest.approx(kwh * 0.35 + 15.0 - (eur + 12.0), abs=0.01)
+
+
+async def test_the_invoice_is_checked_against_the_meter(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """November's invoice matches the 15-minute data; a wrong one raises a repair issue
+    that the corrected invoice clears."""
+    from homeassistant.helpers import issue_registry as ir  # noqa: PLC0415
+
+    freezer.move_to(berlin(2026, 12, 4, 18, 0))
+    entry = await add_entry(ANNA)
+    sub = anna_sub(simulator)
+    kwh, eur = await api_totals(simulator, ANNA, sub.id, date(2026, 11, 1), date(2026, 12, 1))
+    latest = hass.states.get("sensor.nomos_4x44emkx_latest_invoice")
+    period_start = datetime.fromisoformat(latest.attributes["period_start"])
+    assert local_date(period_start) == date(2026, 11, 1)
+    assert latest.attributes["metered_kwh"] == pytest.approx(kwh, abs=0.01)
+    assert latest.attributes["energy_cost"] == pytest.approx(eur, abs=0.01)
+    assert latest.attributes["matches_meter"] is True
+    issue_id = f"invoice_mismatch_{sub.id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+    sub.invoice_overrides[date(2026, 11, 1)] = round(kwh + 25, 1)
+    await walk(hass, freezer, berlin(2026, 12, 5, 18, 0), timedelta(hours=1))
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    placeholders = issue.translation_placeholders
+    assert placeholders["invoice_kwh"] == f"{round(kwh + 25, 1):.1f}"
+    # The meter's last days turned final since: the difference is against today's data.
+    assert float(placeholders["difference"]) == pytest.approx(
+        float(placeholders["invoice_kwh"]) - float(placeholders["metered_kwh"]), abs=0.11
+    )
+    assert float(placeholders["difference"]) > 20
+    response = await hass.services.async_call(
+        DOMAIN, "get_invoices", {}, blocking=True, return_response=True
+    )
+    assert response["invoices"][0]["meter_check"]["matches_meter"] is False
+    assert entry.runtime_data.energy.data[sub.id].latest_invoice is not None
+
+    del sub.invoice_overrides[date(2026, 11, 1)]
+    await walk(hass, freezer, berlin(2026, 12, 6, 18, 0), timedelta(hours=1))
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None

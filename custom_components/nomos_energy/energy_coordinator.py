@@ -33,6 +33,7 @@ from .coordinator import (
 )
 from .daily_totals import day_totals, yesterday_figure
 from .energy import async_import_hours, async_import_prices
+from .invoice_check import InvoiceCheck, check_invoice
 from .nomos_client import Invoice, NomosClient, NomosError, Subscription
 from .nomos_client.models import Fields
 from .price_schedule import (
@@ -43,6 +44,7 @@ from .price_schedule import (
     intervals_from_series,
     local_date,
 )
+from .repairs import async_update_invoice_issue
 from .usage_statistics import (
     HourlyUsage,
     QuarterUsage,
@@ -91,6 +93,16 @@ class EnergyData:
         return cls(
             latest_month=(date.fromisoformat(month[0]), float(month[1])) if month else None,
             invoices=tuple(Invoice.from_fields(Fields(item)) for item in data["invoices"]),
+        )
+
+    @property
+    def latest_usage_invoice(self) -> Invoice | None:
+        """Return the most recently issued invoice for consumption (not a prepayment)."""
+        usage = [invoice for invoice in self.invoices if invoice.type == "usage"]
+        return max(
+            usage,
+            key=lambda invoice: (invoice.issued_at or invoice.period_end, invoice.id),
+            default=None,
         )
 
     @property
@@ -159,6 +171,17 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
             and subscription.has_smart_meter
             and not yesterday_figure(self.cache.day_totals.get(subscription.id, {}), today).complete
             for subscription in self.subscriptions.data.subscriptions.values()
+        )
+
+    def invoice_check(self, subscription_id: str, invoice: Invoice | None) -> InvoiceCheck | None:
+        """Compare an invoice with the imported day totals (None until they cover it)."""
+        if invoice is None or invoice.type != "usage":
+            return None
+        return check_invoice(
+            invoice.period_start,
+            invoice.period_end,
+            invoice.usage,
+            self.cache.day_totals.get(subscription_id, {}),
         )
 
     def start_from_cache(self) -> bool:
@@ -237,6 +260,14 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
                 for subscription in self._relevant(today):
                     result[subscription.id] = await self.async_update_subscription(
                         subscription, today
+                    )
+                    latest = result[subscription.id].latest_usage_invoice
+                    async_update_invoice_issue(
+                        self.hass,
+                        subscription.id,
+                        subscription.display_number,
+                        latest,
+                        self.invoice_check(subscription.id, latest),
                     )
             except NomosError as err:
                 error = err

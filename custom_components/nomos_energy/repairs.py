@@ -10,8 +10,9 @@ from homeassistant.data_entry_flow import FlowResult
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import voluptuous as vol
 
-from .const import DOMAIN
-from .nomos_client import NomosError
+from .const import CREDENTIALS_CONTACT, DOMAIN
+from .invoice_check import InvoiceCheck
+from .nomos_client import Invoice, NomosError
 
 if TYPE_CHECKING:
     from .coordinator import NomosConfigEntry
@@ -52,6 +53,42 @@ def async_update_subscription_issues(hass: HomeAssistant, entry: NomosConfigEntr
             )
         else:
             ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+@callback
+def async_update_invoice_issue(
+    hass: HomeAssistant,
+    subscription_id: str,
+    number: str,
+    invoice: Invoice | None,
+    check: InvoiceCheck | None,
+) -> None:
+    """Raise an issue when the latest usage invoice's kWh differ from the meter's.
+
+    Only the latest invoice counts: an older one was either fine or already
+    reported; a new one that matches clears the issue.
+    """
+    issue_id = f"invoice_mismatch_{subscription_id}"
+    if invoice is None or check is None or check.matches:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="invoice_mismatch",
+        translation_placeholders={
+            "number": number,
+            "invoice": invoice.number,
+            "invoice_kwh": f"{check.invoice_kwh:.1f}",
+            "metered_kwh": f"{check.metered_kwh:.1f}",
+            "difference": f"{check.difference_kwh:+.1f}",
+            "contact": CREDENTIALS_CONTACT,
+        },
+    )
 
 
 @callback

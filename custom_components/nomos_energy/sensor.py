@@ -1084,7 +1084,15 @@ class NomosEnergySensor(NomosEntity[EnergyCoordinator], SensorEntity):
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """Return the few details that belong to the value (never lists)."""
         data = self._data
-        return None if data is None else self.entity_description.attributes_fn(data)
+        if data is None:
+            return None
+        attributes = self.entity_description.attributes_fn(data)
+        if self.entity_description.key == "latest_invoice" and attributes is not None:
+            # Does the invoice match the meter? (usage invoices whose month is imported)
+            check = self.coordinator.invoice_check(self.subscription_id, data.latest_invoice)
+            if check is not None:
+                attributes = {**attributes, **check.summary()}
+        return attributes
 
 
 class NomosPeriodSensor(NomosEntity[EnergyCoordinator], SensorEntity):

@@ -148,6 +148,7 @@ async def async_get_invoices(call: ServiceCall) -> ServiceResponse:
     ordered = sorted(
         invoices, key=lambda invoice: invoice.issued_at or invoice.period_end, reverse=True
     )
+    energy = entry.runtime_data.energy
     return {
         "subscription_number": subscription.display_number,
         "currency": "EUR",
@@ -157,6 +158,10 @@ async def async_get_invoices(call: ServiceCall) -> ServiceResponse:
                 **invoice.summary(),
                 "total": invoice.total,
                 "voids": invoice.voids,
+                # kWh compared with the meter, while its month is among the imported days.
+                "meter_check": check.summary()
+                if (check := energy.invoice_check(subscription.id, invoice))
+                else None,
             }
             for invoice in ordered
         ],
