@@ -610,3 +610,63 @@ async def test_the_invoice_is_checked_against_the_meter(
     del sub.invoice_overrides[date(2026, 11, 1)]
     await walk(hass, freezer, berlin(2026, 12, 6, 18, 0), timedelta(hours=1))
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_cost_report_for_a_notification(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """Last month in one object, the same numbers as the sensors and the API; a range too."""
+    freezer.move_to(berlin(2026, 12, 4, 18, 0))
+    entry = await add_entry(ANNA)
+    hass.config_entries.async_update_entry(
+        entry,
+        options={**entry.options, "comparison_price_ct": 33.0, "comparison_base_fee": 10.0},
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    report = await hass.services.async_call(
+        DOMAIN, "get_cost_report", {}, blocking=True, return_response=True
+    )
+    kwh, eur = await api_totals(
+        simulator, ANNA, anna_sub(simulator).id, date(2026, 11, 1), date(2026, 12, 1)
+    )
+    assert (report["start"], report["end"], report["complete"]) == (
+        "2026-11-01",
+        "2026-11-30",
+        True,
+    )
+    assert report["kwh"] == pytest.approx(kwh, abs=0.001)
+    assert report["cost"] == pytest.approx(eur, abs=0.01)
+    assert report["price_paid"] == pytest.approx(eur / kwh, abs=1e-5)
+    assert report["shifting_benefit"] == pytest.approx(
+        float(hass.states.get("sensor.nomos_4x44emkx_shifting_benefit_last_month").state), abs=0.01
+    )
+    assert report["comparison_cost"] == pytest.approx(kwh * 0.33 + 10, abs=0.01)
+    assert report["saved_versus_comparison"] == pytest.approx(kwh * 0.33 + 10 - eur, abs=0.01)
+    assert report["invoice"]["number"] == "4X44EMKX-003"
+    assert report["invoice"]["matches_meter"] is True
+    same = await hass.services.async_call(
+        DOMAIN, "get_cost_report", {"month": "2026-11"}, blocking=True, return_response=True
+    )
+    assert same == report
+    week = await hass.services.async_call(
+        DOMAIN,
+        "get_cost_report",
+        {"start": "2026-11-23", "end": "2026-11-30"},
+        blocking=True,
+        return_response=True,
+    )
+    assert week["days_imported"] == 7
+    assert week["invoice"] is None
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN,
+            "get_cost_report",
+            {"start": "2026-11-23", "end": "2026-11-20"},
+            blocking=True,
+            return_response=True,
+        )

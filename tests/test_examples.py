@@ -87,6 +87,7 @@ EXERCISED_AUTOMATIONS = {
     "Tomorrow's prices are out": "test_tomorrows_prices_notification_once_per_publication",
     "Last week's electricity": "test_last_weeks_electricity",
     "Open Nomos invoice": "test_open_invoice_notification_once",
+    "Last month with Nomos": "test_monthly_cost_report_notification",
 }
 
 
@@ -633,3 +634,31 @@ async def test_heat_pump_blueprint_turns_down_in_expensive_periods(
         assert target == (19 if running else 21), moment
         moment += timedelta(minutes=15)
     assert seen == {True, False}
+
+
+@pytest.mark.energy_import
+async def test_monthly_cost_report_notification(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    berlin_home: None,
+    notifications: list[ServiceCall],
+) -> None:
+    """On the 5th at 19:00: last month's kWh, cost, prices, benefit and invoice in one message."""
+    anna = next(sub for sub in simulator.subscriptions.values() if sub.number == "4X44EMKX")
+    anna.start_at = berlin(2026, 10, 1, 0, 0)
+    freezer.move_to(berlin(2026, 12, 5, 18, 0))
+    await add_entry(ANNA)
+    await load_automations(hass, example_with("Last month with Nomos"))
+    await travel(hass, freezer, berlin(2026, 12, 5, 19, 0))
+    report = await hass.services.async_call(
+        DOMAIN, "get_cost_report", {}, blocking=True, return_response=True
+    )
+    assert isinstance(report, dict)
+    assert len(notifications) == 1
+    message = " ".join(notifications[0].data["message"].split())
+    assert message.startswith(f"2026-11: {round(report['kwh'])}")
+    assert f"{round(report['cost'], 2)} EUR" in message
+    assert f"Invoice {report['invoice']['number']}: {report['invoice']['total']} EUR." in message
+    assert "differ from the meter" not in message

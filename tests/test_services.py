@@ -19,6 +19,7 @@ from custom_components.nomos_energy.const import DOMAIN
 from custom_components.nomos_energy.services import (
     FIND_WINDOW_SCHEMA,
     GET_CONSUMPTION_SCHEMA,
+    GET_COST_REPORT_SCHEMA,
     GET_INVOICES_SCHEMA,
     GET_PRICES_SCHEMA,
     IMPORT_STATISTICS_SCHEMA,
@@ -323,6 +324,7 @@ def test_services_yaml_matches_the_registered_actions() -> None:
         "find_cheapest_window": FIND_WINDOW_SCHEMA,
         "get_consumption": GET_CONSUMPTION_SCHEMA,
         "get_invoices": GET_INVOICES_SCHEMA,
+        "get_cost_report": GET_COST_REPORT_SCHEMA,
         "import_statistics": IMPORT_STATISTICS_SCHEMA,
         "submit_meter_reading": SUBMIT_METER_READING_SCHEMA,
     }
@@ -339,6 +341,7 @@ async def test_actions_are_registered(
         "find_cheapest_window",
         "get_consumption",
         "get_invoices",
+        "get_cost_report",
         "import_statistics",
         "submit_meter_reading",
     }

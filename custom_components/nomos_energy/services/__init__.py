@@ -20,10 +20,12 @@ from homeassistant.core import (
 from ..const import DOMAIN
 from .energy import (
     GET_CONSUMPTION_SCHEMA,
+    GET_COST_REPORT_SCHEMA,
     GET_INVOICES_SCHEMA,
     IMPORT_STATISTICS_SCHEMA,
     SUBMIT_METER_READING_SCHEMA,
     async_get_consumption,
+    async_get_cost_report,
     async_get_invoices,
     async_import_statistics,
     async_submit_meter_reading,
@@ -39,6 +41,7 @@ __all__ = [
     "ACTIONS",
     "FIND_WINDOW_SCHEMA",
     "GET_CONSUMPTION_SCHEMA",
+    "GET_COST_REPORT_SCHEMA",
     "GET_INVOICES_SCHEMA",
     "GET_PRICES_SCHEMA",
     "IMPORT_STATISTICS_SCHEMA",
@@ -58,6 +61,7 @@ ACTIONS: dict[
     ),
     "get_consumption": (async_get_consumption, GET_CONSUMPTION_SCHEMA, SupportsResponse.ONLY),
     "get_invoices": (async_get_invoices, GET_INVOICES_SCHEMA, SupportsResponse.ONLY),
+    "get_cost_report": (async_get_cost_report, GET_COST_REPORT_SCHEMA, SupportsResponse.ONLY),
     "submit_meter_reading": (
         async_submit_meter_reading,
         SUBMIT_METER_READING_SCHEMA,

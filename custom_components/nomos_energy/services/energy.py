@@ -11,8 +11,15 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from ..const import BACKFILL_DAYS
-from ..daily_totals import day_totals, days_figure
+from ..const import (
+    BACKFILL_DAYS,
+    CONF_COMPARISON_BASE_FEE,
+    CONF_COMPARISON_PRICE,
+    CONF_MONTHLY_FIXED_CHARGES,
+)
+from ..daily_totals import day_totals, days_figure, with_comparison, with_fixed_charges
+from ..energy_coordinator import EnergyData
+from ..invoice_check import check_invoice
 from ..nomos_client import NomosApiError, NomosForbiddenError
 from ..price_schedule import day_start, local_date
 from ..usage_statistics import hourly_from_quarters, period_total
@@ -42,6 +49,14 @@ SUBMIT_METER_READING_SCHEMA = vol.Schema(
         vol.Required("value"): vol.All(vol.Coerce(float), vol.Range(min=0, min_included=False)),
         vol.Optional("date"): cv.date,
         vol.Optional("message"): vol.All(cv.string, vol.Length(max=500)),
+    }
+)
+GET_COST_REPORT_SCHEMA = vol.Schema(
+    {
+        **TARGET,
+        vol.Exclusive("month", "range"): vol.Match(r"^\d{4}-(0[1-9]|1[0-2])$"),
+        vol.Exclusive("start", "range"): cv.date,
+        vol.Optional("end"): cv.date,
     }
 )
 IMPORT_STATISTICS_SCHEMA = vol.Schema(
@@ -118,6 +133,78 @@ async def async_get_consumption(call: ServiceCall) -> ServiceResponse:
         "unit": "kWh",
         "currency": "EUR",
         "periods": periods,
+    }
+
+
+def _report_range(call: ServiceCall) -> tuple[date, date]:
+    """Return the Berlin days [start, end) of a report: a month, a range, or last month."""
+    if month := call.data.get("month"):
+        first = date.fromisoformat(f"{month}-01")
+    elif start := call.data.get("start"):
+        end: date = call.data.get("end") or local_date(dt_util.utcnow())
+        return start, end
+    else:
+        first = local_date(dt_util.utcnow()).replace(day=1) - timedelta(days=1)
+        first = first.replace(day=1)
+    return first, date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+async def async_get_cost_report(call: ServiceCall) -> ServiceResponse:
+    """Return a month (or a range) in one object: what it cost and how it compares."""
+    entry, subscription = resolve_target(call.hass, call, started=True)
+    if subscription.is_analog:
+        raise service_error("analog_meter_no_statistics")
+    start, end = _report_range(call)
+    _check_range(start, end, MAX_CONSUMPTION_RANGE)
+    energy = entry.runtime_data.energy
+    quarters = await nomos_call(entry, call, energy.async_quarters(subscription.id, start, end))
+    days = day_totals(quarters)
+    options = entry.options
+    figure = days_figure(days, start, end - timedelta(days=1))
+    compared = with_comparison(
+        figure,
+        float(options.get(CONF_COMPARISON_PRICE, 0)),
+        float(options.get(CONF_COMPARISON_BASE_FEE, 0)),
+    )
+    charged = with_fixed_charges(compared, float(options.get(CONF_MONTHLY_FIXED_CHARGES, 0)))
+    invoice = next(
+        (
+            invoice
+            for invoice in (energy.data or {}).get(subscription.id, EnergyData()).invoices
+            if invoice.type == "usage"
+            and local_date(invoice.period_start) == start
+            and local_date(invoice.period_end) == end
+        ),
+        None,
+    )
+    check = (
+        check_invoice(invoice.period_start, invoice.period_end, invoice.usage, days)
+        if invoice
+        else None
+    )
+    return {
+        "subscription_number": subscription.display_number,
+        "start": start.isoformat(),
+        "end": (end - timedelta(days=1)).isoformat(),
+        "days_imported": figure.days_imported,
+        "complete": figure.complete,
+        "currency": "EUR",
+        "kwh": None if figure.kwh is None else round(figure.kwh, 3),
+        "cost": money(figure.cost_eur),
+        "fixed_charges": money(charged.fixed_charges_eur),
+        "price_paid": _price(figure.price_paid),
+        "market_average": _price(figure.market_average),
+        "shifting_benefit": money(figure.shifting_benefit),
+        "comparison_cost": money(charged.comparison_eur),
+        "saved_versus_comparison": money(charged.saved_versus_comparison),
+        "invoice": None
+        if invoice is None
+        else {
+            "number": invoice.number,
+            "total": invoice.total,
+            "usage_kwh": invoice.usage,
+            **(check.summary() if check else {}),
+        },
     }
 
 
