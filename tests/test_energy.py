@@ -521,6 +521,7 @@ async def test_what_you_paid_versus_the_market(
     add_entry: AddEntry,
     freezer: FrozenDateTimeFactory,
     short_history: None,
+    entity_registry_enabled_by_default: None,
 ) -> None:
     """Price paid, plain market average and shifting benefit, from the API's own numbers;
     the comparison tariff once it is set."""

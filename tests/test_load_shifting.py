@@ -121,6 +121,7 @@ async def test_look_ahead(
     add_entry: AddEntry,
     freezer: FrozenDateTimeFactory,
     berlin_time: None,
+    entity_registry_enabled_by_default: None,
 ) -> None:
     """Lowest and highest of the next 24 hours and the next 3 hours' average, by brute force."""
     freezer.move_to(berlin(2026, 11, 29, 16, 0))

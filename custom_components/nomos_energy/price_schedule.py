@@ -60,12 +60,14 @@ class PriceInterval:
     @classmethod
     def from_json(cls, data: Sequence[Any]) -> PriceInterval:
         """Rebuild an interval from `to_json`."""
-        start = datetime.fromisoformat(data[0]).astimezone(UTC)
+        start = datetime.fromisoformat(data[0])
+        if start.tzinfo is not UTC:  # the cache writes UTC; older files may not
+            start = start.astimezone(UTC)
         return cls(
             start=start,
             end=start + timedelta(seconds=int(data[1])),
             price_ct=None if data[2] is None else float(data[2]),
-            components_ct={str(k): None if v is None else float(v) for k, v in data[3].items()},
+            components_ct=data[3],
         )
 
 

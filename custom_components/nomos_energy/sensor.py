@@ -336,12 +336,14 @@ PRICE_SENSORS: tuple[NomosPriceSensorDescription, ...] = (
     NomosPriceSensorDescription(
         key="tomorrow_min_time",
         translation_key="tomorrow_min_time",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_day_stat(1, "minimum_at"),
     ),
     NomosPriceSensorDescription(
         key="tomorrow_max_time",
         translation_key="tomorrow_max_time",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_day_stat(1, "maximum_at"),
     ),
@@ -562,6 +564,8 @@ def _insight_sensors(
         NomosPeriodSensorDescription(
             key=f"{period}_price_paid",
             translation_key=f"{period}_price_paid",
+            # The benefit says it in one number; the two averages behind it are extras.
+            entity_registry_enabled_default=False,
             native_unit_of_measurement=EUR_PER_KWH,
             suggested_display_precision=4,
             figure_fn=figure_fn,
@@ -571,6 +575,7 @@ def _insight_sensors(
         NomosPeriodSensorDescription(
             key=f"{period}_market_average",
             translation_key=f"{period}_market_average",
+            entity_registry_enabled_default=False,
             native_unit_of_measurement=EUR_PER_KWH,
             suggested_display_precision=4,
             figure_fn=figure_fn,
