@@ -21,6 +21,7 @@ from nomos_simulator.data import seed_accounts
 
 pytestmark = pytest.mark.e2e
 EMAIL = "anna@example.com"
+DOMAIN = "nomos_energy"
 # The release pinned in requirements/demo.txt: what users run.
 DEMO_RELEASE = re.search(
     r"^homeassistant==(\S+)",
@@ -267,6 +268,57 @@ async def show_price_history(stack: Stack, page: Page, artifacts: Path) -> None:
         previous = frame
         await page.wait_for_timeout(250)
     (artifacts / "11-price-chart.png").write_bytes(previous)
+
+
+async def test_an_appliance_is_planned_on_the_release_users_run(stack: Stack) -> None:
+    """ "Add appliance" through Home Assistant's own flow API (what the UI sends): a device
+    whose Run-now sensor, planned start and end, and calendar run appear at once."""
+    headers = {"Authorization": f"Bearer {stack.access_token}"}
+    async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
+        entries = await (await session.get("/api/config/config_entries/entry")).json()
+        entry_id = next(entry["entry_id"] for entry in entries if entry["domain"] == DOMAIN)
+        response = await session.post(
+            "/api/config/config_entries/subentries/flow",
+            json={"handler": [entry_id, "appliance"], "show_advanced_options": False},
+        )
+        form = await response.json()
+        assert form["type"] == "form", form
+        assert form["step_id"] == "user"
+        response = await session.post(
+            f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
+            json={
+                "name": "Dishwasher",
+                "duration": {"hours": 2, "minutes": 0, "seconds": 0},
+                "deadline_mode": "daily",
+                "deadline": "07:00:00",
+                "may_pause": False,
+                "power_kw": 1.8,
+            },
+        )
+        created = await response.json()
+        assert created["type"] == "create_entry", created
+        for _ in range(60):
+            response = await session.get("/api/states/binary_sensor.dishwasher_run_now")
+            if response.status == 200:
+                break
+            await asyncio.sleep(0.5)
+        run_now = await response.json()
+        assert run_now["state"] in ("on", "off")
+        assert run_now["attributes"]["planned"] is True
+        start = await (await session.get("/api/states/sensor.dishwasher_planned_start")).json()
+        end = await (await session.get("/api/states/sensor.dishwasher_planned_end")).json()
+        planned = datetime.fromisoformat(start["state"])
+        assert datetime.fromisoformat(end["state"]) - planned == timedelta(hours=2)
+        calendar = await (
+            await session.get(
+                "/api/calendars/calendar.nomos_4x44emkx_prices",
+                params={
+                    "start": (planned - timedelta(hours=1)).isoformat(),
+                    "end": (planned + timedelta(hours=3)).isoformat(),
+                },
+            )
+        ).json()
+        assert "Dishwasher" in [event["summary"] for event in calendar]
 
 
 async def test_runs_on_the_release_users_run_with_a_clean_log(stack: Stack) -> None:

@@ -235,7 +235,11 @@ class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 if self.source == SOURCE_REAUTH
                 else self._get_reconfigure_entry()
             )
-            return self.async_update_reload_and_abort(entry, data=data)
+            # The entry's update listener is for options and appliances (a token refresh
+            # must not reload); new credentials reload it from here.
+            result = self.async_update_and_abort(entry, data=data)
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            return result
         self._abort_if_unique_id_configured()
         return self.async_create_entry(title=title, data=data)
 
