@@ -216,3 +216,21 @@ async def sign_in_flow(
     redirect = await sign_in_on_nomos(result["url"], email, approve=approve)
     await complete_callback(hass, hass_client_no_auth, redirect)
     return await hass.config_entries.flow.async_configure(result["flow_id"])
+
+
+OPTIONS_FORM = {
+    "create_ct_sensors": True,
+    "very_cheap_below": 20,
+    "cheap_below": 40,
+    "normal_below": 60,
+    "expensive_below": 80,
+}
+
+
+async def save_options(hass: HomeAssistant, entry: MockConfigEntry, **answers: Any) -> None:
+    """Send the options form as the UI does (defaults for what the test does not set)."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS_FORM, **answers}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)

@@ -29,7 +29,7 @@ from custom_components.nomos_energy.price_schedule import BERLIN, day_start, loc
 from nomos_simulator import NomosSimulator
 from nomos_simulator.data import Subscription
 
-from .conftest import ANNA, DAVID, AddEntry
+from .conftest import ANNA, DAVID, AddEntry, save_options
 from .timetravel import berlin, travel, walk
 
 pytestmark = pytest.mark.energy_import
@@ -490,19 +490,7 @@ async def test_fixed_charges_go_to_the_cost_sensors_not_the_statistics(
     rows_before = await hourly_stats(
         hass, COST, day_start(date(2026, 11, 1)), day_start(date(2026, 11, 30))
     )
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            "create_ct_sensors": True,
-            "very_cheap_below": 20,
-            "cheap_below": 40,
-            "normal_below": 60,
-            "expensive_below": 80,
-            "monthly_fixed_charges": 12.3,
-        },
-    )
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await save_options(hass, entry, monthly_fixed_charges=12.3)
     state = hass.states.get(cost)
     assert float(state.state) == pytest.approx(energy_only + 12.3 / 30, abs=0.01)
     assert state.attributes["fixed_charges_included"] == pytest.approx(0.41)
@@ -545,21 +533,9 @@ async def test_what_you_paid_versus_the_market(
     assert (
         hass.states.get("sensor.nomos_4x44emkx_saved_versus_comparison_tariff_last_month") is None
     )
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            "create_ct_sensors": True,
-            "very_cheap_below": 20,
-            "cheap_below": 40,
-            "normal_below": 60,
-            "expensive_below": 80,
-            "monthly_fixed_charges": 12.0,
-            "comparison_price_ct": 35.0,
-            "comparison_base_fee": 15.0,
-        },
+    await save_options(
+        hass, entry, monthly_fixed_charges=12.0, comparison_price_ct=35.0, comparison_base_fee=15.0
     )
-    await hass.async_block_till_done(wait_background_tasks=True)
     kwh, eur = await api_totals(simulator, ANNA, sub.id, date(2026, 11, 1), date(2026, 12, 1))
     saved = hass.states.get("sensor.nomos_4x44emkx_saved_versus_comparison_tariff_last_month")
     assert saved.attributes["comparison_cost"] == pytest.approx(kwh * 0.35 + 15.0, abs=0.01)

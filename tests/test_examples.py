@@ -91,6 +91,20 @@ EXERCISED_AUTOMATIONS = {
 }
 
 
+async def test_logger_example_turns_on_debug_logging(hass: HomeAssistant) -> None:
+    """The troubleshooting snippet is valid configuration and does what it says."""
+    import logging  # noqa: PLC0415
+
+    config = next(example.data for example in readme_examples() if "logger" in example.data)
+    ours = logging.getLogger("custom_components.nomos_energy")
+    level = ours.level
+    try:
+        assert await async_setup_component(hass, "logger", config)
+        assert ours.isEnabledFor(logging.DEBUG)
+    finally:
+        ours.setLevel(level)
+
+
 def test_every_readme_example_is_exercised() -> None:
     """A new README example needs a test here; the others are actions, a response, a card."""
     examples = readme_examples()

@@ -610,70 +610,40 @@ def _insight_sensors(
     )
 
 
+def _usage_sensors(
+    period: str, figure_fn: Callable[[Mapping[date, DayTotal], date], PeriodFigure]
+) -> tuple[NomosPeriodSensorDescription, ...]:
+    """Consumption and cost of one period (the cost with the fixed charges of the options)."""
+    attributes = _day_attributes if period == "yesterday" else _month_attributes
+    return (
+        NomosPeriodSensorDescription(
+            key=f"{period}_consumption",
+            translation_key=f"{period}_consumption",
+            device_class=SensorDeviceClass.ENERGY,
+            native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+            suggested_display_precision=2,
+            figure_fn=figure_fn,
+            value_fn=lambda figure: _kwh(figure.kwh),
+            attributes_fn=attributes,
+        ),
+        NomosPeriodSensorDescription(
+            key=f"{period}_cost",
+            translation_key=f"{period}_cost",
+            device_class=SensorDeviceClass.MONETARY,
+            native_unit_of_measurement="EUR",
+            suggested_display_precision=2,
+            figure_fn=figure_fn,
+            value_fn=lambda figure: _money(figure.cost_eur),
+            attributes_fn=attributes,
+            adds_fixed_charges=True,
+        ),
+    )
+
+
 PERIOD_SENSORS: tuple[NomosPeriodSensorDescription, ...] = (
-    NomosPeriodSensorDescription(
-        key="yesterday_consumption",
-        translation_key="yesterday_consumption",
-        device_class=SensorDeviceClass.ENERGY,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        figure_fn=yesterday_figure,
-        value_fn=lambda figure: _kwh(figure.kwh),
-        attributes_fn=_day_attributes,
-    ),
-    NomosPeriodSensorDescription(
-        key="yesterday_cost",
-        translation_key="yesterday_cost",
-        device_class=SensorDeviceClass.MONETARY,
-        native_unit_of_measurement="EUR",
-        suggested_display_precision=2,
-        figure_fn=yesterday_figure,
-        value_fn=lambda figure: _money(figure.cost_eur),
-        attributes_fn=_day_attributes,
-        adds_fixed_charges=True,
-    ),
-    NomosPeriodSensorDescription(
-        key="month_consumption",
-        translation_key="month_consumption",
-        device_class=SensorDeviceClass.ENERGY,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        figure_fn=month_figure,
-        value_fn=lambda figure: _kwh(figure.kwh),
-        attributes_fn=_month_attributes,
-    ),
-    NomosPeriodSensorDescription(
-        key="month_cost",
-        translation_key="month_cost",
-        device_class=SensorDeviceClass.MONETARY,
-        native_unit_of_measurement="EUR",
-        suggested_display_precision=2,
-        figure_fn=month_figure,
-        value_fn=lambda figure: _money(figure.cost_eur),
-        attributes_fn=_month_attributes,
-        adds_fixed_charges=True,
-    ),
-    NomosPeriodSensorDescription(
-        key="last_month_consumption",
-        translation_key="last_month_consumption",
-        device_class=SensorDeviceClass.ENERGY,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        figure_fn=last_month_figure,
-        value_fn=lambda figure: _kwh(figure.kwh),
-        attributes_fn=_month_attributes,
-    ),
-    NomosPeriodSensorDescription(
-        key="last_month_cost",
-        translation_key="last_month_cost",
-        device_class=SensorDeviceClass.MONETARY,
-        native_unit_of_measurement="EUR",
-        suggested_display_precision=2,
-        figure_fn=last_month_figure,
-        value_fn=lambda figure: _money(figure.cost_eur),
-        attributes_fn=_month_attributes,
-        adds_fixed_charges=True,
-    ),
+    *_usage_sensors("yesterday", yesterday_figure),
+    *_usage_sensors("month", month_figure),
+    *_usage_sensors("last_month", last_month_figure),
     *_insight_sensors("yesterday", yesterday_figure),
     *_insight_sensors("month", month_figure),
     *_insight_sensors("last_month", last_month_figure),
