@@ -647,3 +647,39 @@ async def test_cost_report_for_a_notification(
             blocking=True,
             return_response=True,
         )
+
+
+async def test_restarts_and_reimports_never_change_a_figure(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+    entity_registry_enabled_by_default: None,
+) -> None:
+    """Every day, month and insight figure is the same after a reload and a forced re-import."""
+    freezer.move_to(berlin(2026, 12, 4, 18, 0))
+    entry = await add_entry(ANNA)
+    await save_options(hass, entry, comparison_price_ct=31.0, comparison_base_fee=9.0)
+
+    def figures() -> dict[str, Any]:
+        return {
+            state.entity_id: (state.state, dict(state.attributes))
+            for state in hass.states.async_all("sensor")
+            if state.entity_id.startswith("sensor.nomos_4x44emkx_")
+            and any(
+                part in state.entity_id
+                for part in ("yesterday", "month", "price_paid", "market", "benefit", "saved")
+            )
+        }
+
+    before = figures()
+    assert len(before) >= 16
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert figures() == before
+    await hass.services.async_call(
+        DOMAIN, "import_statistics", {"start": "2026-11-01"}, blocking=True, return_response=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert figures() == before
