@@ -683,3 +683,57 @@ async def test_restarts_and_reimports_never_change_a_figure(
     )
     await hass.async_block_till_done(wait_background_tasks=True)
     assert figures() == before
+
+
+async def test_dashboard_and_graph_read_the_same_month_across_dst(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    hass_ws_client: Any,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """October 2026 (25 hours on the 25th) through the recorder's websocket API, as the
+    Energy dashboard and a statistics-graph card ask: the month's and that day's kWh and
+    cost equal the API's own sums, the price mean the mean of the API's hourly prices."""
+    await hass.config.async_set_time_zone("Europe/Berlin")  # months and days as in Germany
+    client = await hass_ws_client(hass)  # signed in before the clock goes back a few days
+    freezer.move_to(berlin(2026, 11, 29, 18, 0))
+    await add_entry(ANNA)
+    await async_wait_recording_done(hass)
+    sub_id = anna_sub(simulator).id
+
+    async def read(start: datetime, end: datetime, period: str) -> dict[str, Any]:
+        await client.send_json_auto_id(
+            {
+                "type": "recorder/statistics_during_period",
+                "start_time": start.isoformat(),
+                "end_time": end.isoformat(),
+                "statistic_ids": [CONSUMPTION, COST, PRICE],
+                "period": period,
+                "types": ["change", "mean"],
+                "units": {"energy": "kWh"},
+            }
+        )
+        response = await client.receive_json()
+        assert response["success"], response
+        return response["result"]
+
+    for first, end, period in (
+        (date(2026, 10, 1), date(2026, 11, 1), "month"),
+        (date(2026, 10, 25), date(2026, 10, 26), "day"),
+    ):
+        result = await read(day_start(first), day_start(end), period)
+        kwh, eur = await api_totals(simulator, ANNA, sub_id, first, end)
+        hours = await api_hourly_prices(simulator, ANNA, sub_id, first, end)
+        assert len(hours) == ((end - first).days * 24 + 1)  # the autumn night has 25 hours
+        hourly_means = [sum(prices) / len(prices) for prices in hours.values()]
+        begins = day_start(first).timestamp() * 1000
+
+        def row(statistic: str, result: dict[str, Any] = result, begins: float = begins) -> Any:
+            return next(row for row in result[statistic] if row["start"] == begins)
+
+        assert row(CONSUMPTION)["change"] == pytest.approx(kwh, abs=0.001)
+        assert row(COST)["change"] == pytest.approx(eur, abs=0.001)
+        assert row(PRICE)["mean"] == pytest.approx(sum(hourly_means) / len(hourly_means), abs=1e-6)
