@@ -1,0 +1,90 @@
+"""Benchmark (script/bench): the first backfill of two years with prices, and a day after.
+
+Requests by route, wall time of the import, and the statistics rows it writes;
+then the same for the next daily run. The figures go into the summary.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+import time
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.db_schema import Statistics
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance, session_scope
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.nomos_energy.price_schedule import BERLIN
+from nomos_simulator import NomosSimulator
+
+from ..conftest import ANNA
+from .test_bench_prices import RESULTS
+
+pytestmark = [pytest.mark.bench, pytest.mark.energy_import]
+AddEntry = Callable[..., Awaitable[MockConfigEntry]]
+
+
+def berlin(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)
+
+
+def wall_clock() -> float:
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
+async def statistics_rows(hass: HomeAssistant) -> int:
+    await async_wait_recording_done(hass)
+
+    def count() -> int:
+        with session_scope(hass=hass, read_only=True) as session:
+            return int(session.query(Statistics).count())
+
+    return await get_instance(hass).async_add_executor_job(count)
+
+
+async def test_two_year_backfill(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Anna has been supplied since January 2025: the whole history on first setup."""
+    freezer.move_to(berlin(2026, 11, 29, 18, 0))
+    begin = wall_clock()
+    await add_entry(ANNA)
+    rows = await statistics_rows(hass)
+    took = wall_clock() - begin
+    routes: Counter[str] = Counter(route for _, route in simulator.request_log)
+    print(
+        f"\nfirst setup with two years of history: {sum(routes.values())} requests "
+        f"({dict(routes)}), {took:.1f} s, {rows} statistics rows (consumption, cost, price)"
+    )
+    RESULTS["backfill_requests"] = sum(routes.values())
+    RESULTS["backfill_seconds"] = round(took, 1)
+    RESULTS["backfill_statistics_rows"] = rows
+    simulator.request_log.clear()
+    moment = berlin(2026, 11, 29, 18, 0)
+    begin = wall_clock()
+    while moment < berlin(2026, 11, 30, 18, 0):
+        moment += timedelta(minutes=15)
+        freezer.move_to(moment)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    added = await statistics_rows(hass) - rows
+    day: Counter[str] = Counter(route for _, route in simulator.request_log)
+    print(
+        f"the next day: {sum(day.values())} requests ({dict(day)}), "
+        f"{added} statistics rows added, {wall_clock() - begin:.1f} s for the whole day"
+    )
+    RESULTS["daily_upkeep_requests"] = sum(day.values())
+    RESULTS["daily_upkeep_statistics_rows_added"] = added
+    assert added > 0
