@@ -530,6 +530,12 @@ async def test_what_you_paid_versus_the_market(
         assert paid == pytest.approx(eur / kwh, abs=1e-6)
         assert market == pytest.approx(average, abs=1e-6)
         assert benefit == pytest.approx((average - eur / kwh) * kwh, abs=0.01)
+        if period == "yesterday":
+            # The day's benefit is a daily statistic too, for graphs over months.
+            rows = await hourly_stats(
+                hass, "nomos_energy:4x44emkx_shifting_benefit", day_start(first), day_start(end)
+            )
+            assert [row["state"] for row in rows] == [pytest.approx(benefit, abs=0.005)]
     assert (
         hass.states.get("sensor.nomos_4x44emkx_saved_versus_comparison_tariff_last_month") is None
     )
@@ -678,11 +684,19 @@ async def test_restarts_and_reimports_never_change_a_figure(
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert figures() == before
+    benefit = "nomos_energy:4x44emkx_shifting_benefit"
+    window = (day_start(date(2026, 9, 1)), day_start(date(2026, 12, 4)))
+    rows_before = await hourly_stats(hass, benefit, *window)
+    assert len(rows_before) == 94  # 1 September to 3 December
     await hass.services.async_call(
         DOMAIN, "import_statistics", {"start": "2026-11-01"}, blocking=True, return_response=True
     )
     await hass.async_block_till_done(wait_background_tasks=True)
     assert figures() == before
+    rows_after = await hourly_stats(hass, benefit, *window)
+    assert [(r["state"], r["sum"]) for r in rows_after] == pytest.approx(
+        [(r["state"], r["sum"]) for r in rows_before]
+    )
 
 
 async def test_dashboard_and_graph_read_the_same_month_across_dst(

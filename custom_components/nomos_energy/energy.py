@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
 
 from homeassistant.components.recorder.models import (
     StatisticData,
@@ -21,8 +21,9 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util.unit_conversion import EnergyConverter
 
 from .const import DOMAIN, LOGGER
+from .daily_totals import DayTotal, days_figure
 from .nomos_client import Subscription
-from .price_schedule import HourlyPrice
+from .price_schedule import HourlyPrice, day_start
 from .usage_statistics import HourlyUsage, StatisticRow, running_sums
 
 PRICE_UNIT = "EUR/kWh"
@@ -50,6 +51,11 @@ def statistic_ids(subscription: Subscription) -> tuple[str, str]:
     slug = _slug(subscription)
     energy, money = statistic_kinds(subscription)
     return f"{DOMAIN}:{slug}_{energy}", f"{DOMAIN}:{slug}_{money}"
+
+
+def benefit_statistic_id(subscription: Subscription) -> str:
+    """Return the stable id of the daily shifting-benefit statistic."""
+    return f"{DOMAIN}:{_slug(subscription)}_shifting_benefit"
 
 
 def price_statistic_id(subscription: Subscription) -> str:
@@ -140,6 +146,45 @@ async def async_import_hours(
             ),
             _data(cost),
         )
+
+
+async def async_import_benefit(
+    hass: HomeAssistant, subscription: Subscription, totals: Mapping[date, DayTotal]
+) -> None:
+    """Write each complete day's shifting benefit (EUR) as a daily row at local midnight.
+
+    A graph over months then shows whether using power at cheap times paid off.
+    Like the usage, re-importing days replaces their rows; the running sum
+    continues from the row before the first day.
+    """
+    days = sorted(
+        (day, figure.shifting_benefit)
+        for day in totals
+        if (figure := days_figure(totals, day, day)).complete
+        and figure.shifting_benefit is not None
+    )
+    if not days or subscription.is_feed_in or "recorder" not in hass.config.components:
+        return
+    statistic_id = benefit_statistic_id(subscription)
+    await get_instance(hass).async_block_till_done()
+    running = await _sum_before(hass, statistic_id, day_start(days[0][0]))
+    rows = []
+    for day, benefit in days:
+        running += benefit or 0.0
+        rows.append(StatisticData(start=day_start(day), state=benefit, sum=running))
+    async_add_external_statistics(
+        hass,
+        StatisticMetaData(
+            mean_type=StatisticMeanType.NONE,
+            has_sum=True,
+            name=await _name(hass, subscription, "benefit"),
+            source=DOMAIN,
+            statistic_id=statistic_id,
+            unit_class=None,
+            unit_of_measurement="EUR",
+        ),
+        rows,
+    )
 
 
 async def async_import_prices(

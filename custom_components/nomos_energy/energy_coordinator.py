@@ -32,7 +32,7 @@ from .coordinator import (
     update_failed,
 )
 from .daily_totals import day_totals, yesterday_figure
-from .energy import async_import_hours, async_import_prices
+from .energy import async_import_benefit, async_import_hours, async_import_prices
 from .invoice_check import InvoiceCheck, check_invoice
 from .nomos_client import Invoice, NomosClient, NomosError, Subscription
 from .nomos_client.models import Fields
@@ -339,10 +339,11 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
                     ),
                 )
                 hours.extend(chunk_hours)
-                # Per-day totals for the day and month sensors (read at every moment).
-                self.cache.set_day_totals(
-                    subscription.id, day_totals(chunk.quarters), local_date(dt_util.utcnow())
-                )
+                # Per-day totals for the day and month sensors (read at every moment),
+                # and each day's shifting benefit as a statistic for graphs over time.
+                totals = day_totals(chunk.quarters)
+                self.cache.set_day_totals(subscription.id, totals, local_date(dt_util.utcnow()))
+                await async_import_benefit(self.hass, subscription, totals)
                 known = self.cache.imported_until.get(subscription.id)
                 if known is None or chunk.end > known:
                     self.cache.set_imported_until(subscription.id, chunk.end)
