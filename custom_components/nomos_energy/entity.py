@@ -46,17 +46,14 @@ def shifts_load(subscription: Subscription) -> bool:
     return subscription.is_active and not subscription.is_feed_in
 
 
-class NomosEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
-    """An entity on one subscription's device, fed by one coordinator."""
+class QuietEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
+    """A coordinator entity that skips writing a state it already shows.
 
-    _attr_has_entity_name = True
+    Every coordinator update (each quarter-hour tick) would otherwise rewrite
+    every entity; `script/bench` measures the tick.
+    """
 
-    def __init__(self, coordinator: CoordinatorT, subscription: Subscription, key: str) -> None:
-        """Attach the entity to its subscription's device."""
-        super().__init__(coordinator)
-        self.subscription_id = subscription.id
-        self._attr_unique_id = f"{subscription.id}-{key}"
-        self._attr_device_info = subscription_device_info(subscription)
+    _written: tuple[Any, ...] | None = None
 
     def written_state(self) -> tuple[Any, ...] | None:
         """Return what the entity shows, to skip writing it again unchanged on a tick.
@@ -67,25 +64,27 @@ class NomosEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[Co
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        """Write the state only when it changed (most figures change once a day)."""
-        if shown_again(self, self.written_state()):
-            return
+        """Write the state only when what it shows changed (most figures change once a day)."""
+        shown = self.written_state()
+        if shown is not None:
+            shown = (self.available, *shown)
+            if shown == self._written:
+                return
+            self._written = shown
         super()._handle_coordinator_update()
 
 
-def shown_again(entity: CoordinatorEntity[Any], shown: tuple[Any, ...] | None) -> bool:
-    """Return whether `entity` would show what it last wrote (then the write is skipped).
+class NomosEntity[CoordinatorT: DataUpdateCoordinator[Any]](QuietEntity[CoordinatorT]):
+    """An entity on one subscription's device, fed by one coordinator."""
 
-    Every coordinator update (each quarter-hour tick) would otherwise rewrite
-    every entity; `script/bench` measures the tick.
-    """
-    if shown is None:
-        return False
-    shown = (entity.available, *shown)
-    if shown == getattr(entity, "_nomos_written", None):
-        return True
-    entity._nomos_written = shown  # type: ignore[attr-defined]  # noqa: SLF001
-    return False
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: CoordinatorT, subscription: Subscription, key: str) -> None:
+        """Attach the entity to its subscription's device."""
+        super().__init__(coordinator)
+        self.subscription_id = subscription.id
+        self._attr_unique_id = f"{subscription.id}-{key}"
+        self._attr_device_info = subscription_device_info(subscription)
 
 
 def track_subscriptions(
@@ -128,7 +127,7 @@ def track_active_subscriptions[CoordinatorT: DataUpdateCoordinator[Any]](
     )
 
 
-class PlannerEntity(CoordinatorEntity[PriceCoordinator]):
+class PlannerEntity(QuietEntity[PriceCoordinator]):
     """An entity on an appliance planner's device; it moves with every price update."""
 
     _attr_has_entity_name = True
@@ -151,17 +150,6 @@ class PlannerEntity(CoordinatorEntity[PriceCoordinator]):
     def planner(self) -> Planner:
         """Return the planner (its plan changes; the object stays)."""
         return self.manager.planners[self.subentry_id]
-
-    def written_state(self) -> tuple[Any, ...] | None:
-        """Return what the entity shows (None: write on every update)."""
-        return None
-
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        """Write the state only when the plan or the moment changed what it shows."""
-        if shown_again(self, self.written_state()):
-            return
-        super()._handle_coordinator_update()
 
 
 def add_planner_entities(
