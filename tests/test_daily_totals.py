@@ -11,7 +11,10 @@ from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.nomos_energy.daily_totals import (
+    ComparisonTariff,
     DayTotal,
+    daily_benefits,
+    daily_savings,
     day_totals,
     last_month_figure,
     month_figure,
@@ -180,6 +183,57 @@ def test_price_paid_market_average_and_benefit_match_direct_computation(
     expected = kwh * comparison / 100 + base_fee * len(days) / 31
     assert compared.comparison_eur == pytest.approx(expected)
     assert compared.saved_versus_comparison == pytest.approx(expected - cost)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    usage=st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=2, allow_nan=False),
+            st.floats(min_value=-20, max_value=80, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    tariff=st.builds(
+        ComparisonTariff,
+        st.floats(min_value=0.5, max_value=60),
+        st.floats(min_value=0, max_value=30),
+        st.floats(min_value=0, max_value=30),
+    ),
+    unfinished=st.integers(min_value=1, max_value=31),
+)
+def test_daily_savings_add_up_to_the_month_and_skip_unfinished_days(
+    usage: list[tuple[float, float]], tariff: ComparisonTariff, unfinished: int
+) -> None:
+    """October 2026 (25 hours on the 25th): the days' savings are the month's saving, with
+    the base fee and fixed charges a share per day; a day missing a quarter-hour has none."""
+    quarters = []
+    for day in (date(2026, 10, d) for d in range(1, 32)):
+        start, end = day_bounds(day)
+        for i in range(int((end - start) / QUARTER)):
+            kwh, price = usage[(day.day * 7 + i) % len(usage)]
+            quarters.append(Quarter(start + i * QUARTER, kwh, kwh * price / 100, price))
+    totals = day_totals(quarters)
+    month = tariff.apply(last_month_figure(totals, date(2026, 11, 2)))
+    savings = daily_savings(totals, tariff)
+    assert len(savings) == 31
+    assert math.fsum(savings.values()) == pytest.approx(month.saved_versus_comparison, abs=1e-6)
+    for day, saved in savings.items():
+        own = [q for q in quarters if local_date(q.start) == day]
+        cost = math.fsum(q.cost_eur or 0 for q in own) + tariff.fixed_charges_month / 31
+        compared = math.fsum(q.kwh for q in own) * tariff.price_ct / 100
+        assert saved == pytest.approx(compared + tariff.base_fee_month / 31 - cost, abs=1e-9)
+
+    cut = day_bounds(date(2026, 10, unfinished))[0]
+    missing_one = [q for q in quarters if q.start != cut]
+    assert set(daily_savings(day_totals(missing_one), tariff)) == set(savings) - {
+        date(2026, 10, unfinished)
+    }
+    assert set(daily_benefits(day_totals(missing_one))) <= set(savings) - {
+        date(2026, 10, unfinished)
+    }
+    assert daily_savings(totals, ComparisonTariff(0, 10, 10)) == {}
 
 
 def test_invoice_check_tolerance_and_incomplete_months() -> None:

@@ -12,14 +12,17 @@ from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
     statistics_during_period,
+    validate_statistics,
 )
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
+    do_adhoc_statistics,
 )
 from syrupy.assertion import SnapshotAssertion
 
@@ -548,6 +551,137 @@ async def test_what_you_paid_versus_the_market(
     assert float(saved.state) == pytest.approx(kwh * 0.35 + 15.0 - (eur + 12.0), abs=0.01)
 
 
+async def daily_rows(hass: HomeAssistant, statistic_id: str) -> list[dict[str, Any]]:
+    """Every row of a daily statistic from 1 September to 4 December 2026."""
+    return await hourly_stats(
+        hass, statistic_id, day_start(date(2026, 9, 1)), day_start(date(2026, 12, 5))
+    )
+
+
+def assert_running_sum(rows: list[dict[str, Any]]) -> None:
+    """Each row's sum is the previous sum plus its own value, from zero."""
+    sums = list(itertools.accumulate(row["state"] for row in rows))
+    assert [row["sum"] for row in rows] == pytest.approx(sums)
+
+
+async def test_saving_against_the_comparison_tariff_is_a_daily_statistic(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """Each day's saving is a row for graphs over months; new comparison settings rewrite
+    every imported day from the cache (no request), turning the comparison off removes it."""
+    freezer.move_to(berlin(2026, 12, 4, 18, 0))
+    entry = await add_entry(ANNA)
+    sub = anna_sub(simulator)
+    saved_id = "nomos_energy:4x44emkx_saved_versus_comparison"
+    assert await daily_rows(hass, saved_id) == []
+    november = await api_totals(simulator, ANNA, sub.id, date(2026, 11, 1), date(2026, 12, 1))
+    december_3 = await api_totals(simulator, ANNA, sub.id, date(2026, 12, 3), date(2026, 12, 4))
+    simulator.requests.clear()
+
+    for price_ct in (35.0, 30.0):
+        await save_options(
+            hass,
+            entry,
+            monthly_fixed_charges=12.0,
+            comparison_price_ct=price_ct,
+            comparison_base_fee=15.0,
+        )
+        rows = await daily_rows(hass, saved_id)
+        assert len(rows) == 94  # 1 September to 3 December, every imported day
+        assert_running_sum(rows)
+        kwh, eur = december_3
+        assert rows[-1]["state"] == pytest.approx(
+            kwh * price_ct / 100 + 15 / 31 - (eur + 12 / 31), abs=1e-6
+        )
+        kwh, eur = november
+        in_november = [
+            row["state"]
+            for row in rows
+            if local_date(datetime.fromtimestamp(row["start"], UTC)).month == 11
+        ]
+        assert sum(in_november) == pytest.approx(kwh * price_ct / 100 + 15 - (eur + 12), abs=1e-6)
+        last_month = hass.states.get(
+            "sensor.nomos_4x44emkx_saved_versus_comparison_tariff_last_month"
+        )
+        assert sum(in_november) == pytest.approx(float(last_month.state), abs=0.005)
+
+    await save_options(hass, entry, monthly_fixed_charges=12.0, comparison_price_ct=0.0)
+    await async_wait_recording_done(hass)
+    listed = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
+    assert saved_id not in {item["statistic_id"] for item in listed}
+    # Only the options form's base-fee suggestion asked Nomos anything.
+    assert set(simulator.requests) == {"GET /plans/{id}"}
+
+
+async def test_money_figures_keep_long_term_statistics(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    short_history: None,
+) -> None:
+    """The day and month money sensors are totals that reset with their period: their
+    long-term sum grows by each new day's figure once, whether read from "yesterday" or
+    from "this month"; the averages are measurements. The recorder finds nothing to fix."""
+    freezer.move_to(berlin(2026, 12, 4, 18, 0))
+    entry = await add_entry(ANNA)
+    totals = (
+        "sensor.nomos_4x44emkx_shifting_benefit_yesterday",
+        "sensor.nomos_4x44emkx_shifting_benefit_this_month",
+        "sensor.nomos_4x44emkx_cost_yesterday",
+        "sensor.nomos_4x44emkx_cost_this_month",
+    )
+    first_resets = (berlin(2026, 12, 3, 0, 0), berlin(2026, 12, 1, 0, 0)) * 2
+    for entity_id, reset in zip(totals, first_resets, strict=True):
+        state = hass.states.get(entity_id)
+        assert state.attributes["state_class"] == "total"
+        assert datetime.fromisoformat(state.attributes["last_reset"]) == reset
+    assert (
+        "state_class"
+        not in hass.states.get("sensor.nomos_4x44emkx_consumption_yesterday").attributes
+    )
+
+    async def compile_at(moment: datetime) -> dict[str, float]:
+        await async_wait_recording_done(hass)
+        do_adhoc_statistics(hass, start=moment.astimezone(UTC))
+        await async_wait_recording_done(hass)
+        rows = await get_instance(hass).async_add_executor_job(
+            statistics_during_period, hass, moment, None, set(totals), "5minute", None, {"sum"}
+        )
+        return {entity_id: rows[entity_id][-1]["sum"] for entity_id in totals}
+
+    month_benefit_before = float(hass.states.get(totals[1]).state)
+    first = await compile_at(berlin(2026, 12, 4, 18, 5))
+    await walk(hass, freezer, berlin(2026, 12, 5, 18, 0), timedelta(minutes=30))
+    assert entry.runtime_data.cache.imported_until[anna_sub(simulator).id] == date(2026, 12, 5)
+    second = await compile_at(berlin(2026, 12, 5, 18, 5))
+    benefit_4th, month_benefit, cost_4th = (
+        float(hass.states.get(entity_id).state) for entity_id in totals[:3]
+    )
+    # Costs add up over days; a month's benefit is judged against the whole month's
+    # average, so it moves by its own change, not by the day's benefit.
+    growth = (benefit_4th, month_benefit - month_benefit_before, cost_4th, cost_4th)
+    for entity_id, grown in zip(totals, growth, strict=True):
+        assert second[entity_id] - first[entity_id] == pytest.approx(grown, abs=1e-6)
+
+    # What Developer tools > Statistics lists as issues to fix.
+    issues = await get_instance(hass).async_add_executor_job(validate_statistics, hass)
+    assert not [entity_id for entity_id in issues if "nomos" in entity_id]
+    for period in ("yesterday", "this_month", "last_month"):
+        paid = hass.states.get(f"sensor.nomos_4x44emkx_average_price_paid_{period}")
+        registry_entry = er.async_get(hass).async_get(
+            f"sensor.nomos_4x44emkx_average_price_paid_{period}"
+        )
+        assert paid is None  # disabled by default
+        assert registry_entry.capabilities == {"state_class": "measurement"}
+
+
 async def test_the_invoice_is_checked_against_the_meter(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -684,19 +818,22 @@ async def test_restarts_and_reimports_never_change_a_figure(
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert figures() == before
-    benefit = "nomos_energy:4x44emkx_shifting_benefit"
-    window = (day_start(date(2026, 9, 1)), day_start(date(2026, 12, 4)))
-    rows_before = await hourly_stats(hass, benefit, *window)
-    assert len(rows_before) == 94  # 1 September to 3 December
+    daily = (
+        "nomos_energy:4x44emkx_shifting_benefit",
+        "nomos_energy:4x44emkx_saved_versus_comparison",
+    )
+    rows_before = [await daily_rows(hass, statistic_id) for statistic_id in daily]
+    assert [len(rows) for rows in rows_before] == [94, 94]  # 1 September to 3 December
     await hass.services.async_call(
         DOMAIN, "import_statistics", {"start": "2026-11-01"}, blocking=True, return_response=True
     )
     await hass.async_block_till_done(wait_background_tasks=True)
     assert figures() == before
-    rows_after = await hourly_stats(hass, benefit, *window)
-    assert [(r["state"], r["sum"]) for r in rows_after] == pytest.approx(
-        [(r["state"], r["sum"]) for r in rows_before]
-    )
+    for statistic_id, rows in zip(daily, rows_before, strict=True):
+        rows_after = await daily_rows(hass, statistic_id)
+        assert [(r["state"], r["sum"]) for r in rows_after] == pytest.approx(
+            [(r["state"], r["sum"]) for r in rows]
+        )
 
 
 async def test_dashboard_and_graph_read_the_same_month_across_dst(

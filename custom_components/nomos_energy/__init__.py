@@ -110,6 +110,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
         entry.async_create_background_task(
             hass, energy.async_refresh(), "nomos_energy first import"
         )
+    # After new comparison options, their daily statistic is rewritten (from the cache).
+    entry.async_create_background_task(
+        hass, energy.async_sync_comparisons(), "nomos_energy comparison statistic"
+    )
     return True
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
-from .const import DOMAIN, LOGGER
+from .const import BACKFILL_DAYS, DOMAIN, LOGGER
 from .daily_totals import DayTotal
 from .nomos_client import NomosError, Subscription
 from .nomos_client.models import Fields
@@ -17,8 +17,10 @@ from .price_schedule import PriceSchedule
 STORAGE_VERSION = 1
 # Writes are batched briefly; Home Assistant flushes pending writes on shutdown.
 SAVE_DELAY = 1
-# Day totals kept for the day and month sensors (this month and the last one).
-DAY_TOTALS_KEPT = timedelta(days=70)
+# Day totals are kept as far back as the import reaches: the day and month sensors
+# read the last two months, the daily saving statistic is rewritten from all of
+# them when the comparison settings change (about 30 bytes a day).
+DAY_TOTALS_KEPT = timedelta(days=BACKFILL_DAYS + 31)
 
 
 class NomosCache:
@@ -45,6 +47,8 @@ class NomosCache:
         self.energy_run_at: datetime | None = None
         # Each appliance planner's current plan (JSON), by subentry id.
         self.plans: dict[str, dict[str, Any]] = {}
+        # The comparison settings each subscription's saving statistic was written with.
+        self.comparison_written: dict[str, tuple[float, ...] | None] = {}
 
     async def async_load(self) -> None:
         """Load what was stored; a damaged cache is ignored, never fatal."""
@@ -74,6 +78,10 @@ class NomosCache:
             }
             self.energy = dict(stored.get("energy", {}))
             self.plans = dict(stored.get("plans", {}))
+            self.comparison_written = {
+                sub_id: None if settings is None else tuple(float(x) for x in settings)
+                for sub_id, settings in stored.get("comparison_written", {}).items()
+            }
             if run_at := stored.get("energy_run_at"):
                 self.energy_run_at = datetime.fromisoformat(run_at)
         except (NomosError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
@@ -81,6 +89,7 @@ class NomosCache:
             self.subscriptions, self.prices, self.imported_until = None, {}, {}
             self.hidden, self.day_totals = set(), {}
             self.energy, self.energy_run_at, self.plans = {}, None, {}
+            self.comparison_written = {}
 
     def set_subscriptions(
         self, subscriptions: dict[str, Subscription], fetched_at: datetime
@@ -125,6 +134,13 @@ class NomosCache:
         self.plans = dict(plans)
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
+    def set_comparison_written(
+        self, subscription_id: str, settings: tuple[float, ...] | None
+    ) -> None:
+        """Remember the comparison settings the saving statistic now reflects."""
+        self.comparison_written[subscription_id] = settings
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
     def _data_to_save(self) -> dict[str, Any]:
         return {
             "subscriptions": None
@@ -144,6 +160,10 @@ class NomosCache:
             },
             "energy": self.energy,
             "plans": self.plans,
+            "comparison_written": {
+                sub_id: None if settings is None else list(settings)
+                for sub_id, settings in self.comparison_written.items()
+            },
             "energy_run_at": self.energy_run_at.isoformat() if self.energy_run_at else None,
         }
 

@@ -227,3 +227,55 @@ def with_fixed_charges(figure: PeriodFigure, monthly_eur: float) -> PeriodFigure
     days_in_month = calendar.monthrange(figure.first_day.year, figure.first_day.month)[1]
     fixed = monthly_eur / days_in_month * figure.days_imported
     return replace(figure, cost_eur=figure.cost_eur + fixed, fixed_charges_eur=fixed)
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonTariff:
+    """A fixed-price tariff to compare with, and the fixed charges added to our cost."""
+
+    price_ct: float
+    base_fee_month: float
+    fixed_charges_month: float = 0.0
+
+    @property
+    def enabled(self) -> bool:
+        """Return whether a comparison is configured (a working price above zero)."""
+        return self.price_ct > 0
+
+    @property
+    def fingerprint(self) -> tuple[float, float, float] | None:
+        """Return what a day's saving depends on; None while no comparison is set."""
+        if not self.enabled:
+            return None
+        return (self.price_ct, self.base_fee_month, self.fixed_charges_month)
+
+    def apply(self, figure: PeriodFigure) -> PeriodFigure:
+        """Return the figure with the comparison's cost and our fixed charges added."""
+        compared = with_comparison(figure, self.price_ct, self.base_fee_month)
+        return with_fixed_charges(compared, self.fixed_charges_month)
+
+
+def daily_benefits(totals: Mapping[date, DayTotal]) -> dict[date, float]:
+    """Return each complete day's shifting benefit (EUR)."""
+    return {
+        day: benefit
+        for day in totals
+        if (figure := days_figure(totals, day, day)).complete
+        and (benefit := figure.shifting_benefit) is not None
+    }
+
+
+def daily_savings(totals: Mapping[date, DayTotal], tariff: ComparisonTariff) -> dict[date, float]:
+    """Return what each complete day saved against the comparison tariff (EUR).
+
+    The same arithmetic as the day and month sensors, so the days of a month
+    add up to its "saved versus comparison" figure.
+    """
+    if not tariff.enabled:
+        return {}
+    return {
+        day: saved
+        for day in totals
+        if (figure := days_figure(totals, day, day)).complete
+        and (saved := tariff.apply(figure).saved_versus_comparison) is not None
+    }

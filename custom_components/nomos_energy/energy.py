@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from homeassistant.components.recorder.models import (
     StatisticData,
@@ -21,7 +22,6 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util.unit_conversion import EnergyConverter
 
 from .const import DOMAIN, LOGGER
-from .daily_totals import DayTotal, days_figure
 from .nomos_client import Subscription
 from .price_schedule import HourlyPrice, day_start
 from .usage_statistics import HourlyUsage, StatisticRow, running_sums
@@ -51,11 +51,6 @@ def statistic_ids(subscription: Subscription) -> tuple[str, str]:
     slug = _slug(subscription)
     energy, money = statistic_kinds(subscription)
     return f"{DOMAIN}:{slug}_{energy}", f"{DOMAIN}:{slug}_{money}"
-
-
-def benefit_statistic_id(subscription: Subscription) -> str:
-    """Return the stable id of the daily shifting-benefit statistic."""
-    return f"{DOMAIN}:{_slug(subscription)}_shifting_benefit"
 
 
 def price_statistic_id(subscription: Subscription) -> str:
@@ -148,36 +143,48 @@ async def async_import_hours(
         )
 
 
-async def async_import_benefit(
-    hass: HomeAssistant, subscription: Subscription, totals: Mapping[date, DayTotal]
-) -> None:
-    """Write each complete day's shifting benefit (EUR) as a daily row at local midnight.
+class DailyStatistic(StrEnum):
+    """A figure kept as one row per Berlin day (EUR), for graphs over months."""
 
-    A graph over months then shows whether using power at cheap times paid off.
-    Like the usage, re-importing days replaces their rows; the running sum
-    continues from the row before the first day.
+    BENEFIT = "shifting_benefit"
+    SAVED = "saved_versus_comparison"
+
+
+def daily_statistic_id(subscription: Subscription, kind: DailyStatistic) -> str:
+    """Return the stable id of a daily statistic, e.g. `nomos_energy:4x44emkx_shifting_benefit`."""
+    return f"{DOMAIN}:{_slug(subscription)}_{kind}"
+
+
+async def async_import_daily(
+    hass: HomeAssistant,
+    subscription: Subscription,
+    kind: DailyStatistic,
+    values: Mapping[date, float],
+    *,
+    from_scratch: bool = False,
+) -> None:
+    """Write each day's value (EUR) as a row at its local midnight.
+
+    Like the usage, re-importing days replaces their rows and the running sum
+    continues from the row before the first day; `from_scratch` starts it at
+    zero (the statistic was just cleared).
     """
-    days = sorted(
-        (day, figure.shifting_benefit)
-        for day in totals
-        if (figure := days_figure(totals, day, day)).complete
-        and figure.shifting_benefit is not None
-    )
-    if not days or subscription.is_feed_in or "recorder" not in hass.config.components:
+    if not values or "recorder" not in hass.config.components:
         return
-    statistic_id = benefit_statistic_id(subscription)
+    statistic_id = daily_statistic_id(subscription, kind)
+    days = sorted(values.items())
     await get_instance(hass).async_block_till_done()
-    running = await _sum_before(hass, statistic_id, day_start(days[0][0]))
+    running = 0.0 if from_scratch else await _sum_before(hass, statistic_id, day_start(days[0][0]))
     rows = []
-    for day, benefit in days:
-        running += benefit or 0.0
-        rows.append(StatisticData(start=day_start(day), state=benefit, sum=running))
+    for day, value in days:
+        running += value
+        rows.append(StatisticData(start=day_start(day), state=value, sum=running))
     async_add_external_statistics(
         hass,
         StatisticMetaData(
             mean_type=StatisticMeanType.NONE,
             has_sum=True,
-            name=await _name(hass, subscription, "benefit"),
+            name=await _name(hass, subscription, kind),
             source=DOMAIN,
             statistic_id=statistic_id,
             unit_class=None,
@@ -185,6 +192,14 @@ async def async_import_benefit(
         ),
         rows,
     )
+
+
+async def async_clear_daily(
+    hass: HomeAssistant, subscription: Subscription, kind: DailyStatistic
+) -> None:
+    """Delete a daily statistic with all its rows (its settings changed or were removed)."""
+    if "recorder" in hass.config.components:
+        get_instance(hass).async_clear_statistics([daily_statistic_id(subscription, kind)])
 
 
 async def async_import_prices(

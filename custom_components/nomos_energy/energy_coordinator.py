@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -16,6 +16,9 @@ from .backoff import Outage
 from .cache import NomosCache
 from .const import (
     BACKFILL_DAYS,
+    CONF_COMPARISON_BASE_FEE,
+    CONF_COMPARISON_PRICE,
+    CONF_MONTHLY_FIXED_CHARGES,
     CORRECTION_WINDOW_DAYS,
     FETCH_CHUNK_DAYS,
     LOGGER,
@@ -31,8 +34,21 @@ from .coordinator import (
     installation_offset,
     update_failed,
 )
-from .daily_totals import day_totals, yesterday_figure
-from .energy import async_import_benefit, async_import_hours, async_import_prices
+from .daily_totals import (
+    ComparisonTariff,
+    DayTotal,
+    daily_benefits,
+    daily_savings,
+    day_totals,
+    yesterday_figure,
+)
+from .energy import (
+    DailyStatistic,
+    async_clear_daily,
+    async_import_daily,
+    async_import_hours,
+    async_import_prices,
+)
 from .invoice_check import InvoiceCheck, check_invoice
 from .nomos_client import Invoice, NomosClient, NomosError, Subscription
 from .nomos_client.models import Fields
@@ -57,6 +73,15 @@ EARLY_WAKE = timedelta(minutes=1)
 # When yesterday's usage is still missing after the daily run, one more try then
 # (plus this installation's offset).
 EVENING_RETRY = time(21, 0)
+
+
+def comparison_tariff(options: Mapping[str, Any]) -> ComparisonTariff:
+    """Return the comparison tariff and the fixed charges set in the options."""
+    return ComparisonTariff(
+        float(options.get(CONF_COMPARISON_PRICE, 0)),
+        float(options.get(CONF_COMPARISON_BASE_FEE, 0)),
+        float(options.get(CONF_MONTHLY_FIXED_CHARGES, 0)),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +184,8 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
         self.due_at = self.next_run(dt_util.utcnow())
         # Imports of one entry never overlap (the daily run, the action).
         self.import_lock = asyncio.Lock()
+        # Options change by reloading the entry: fixed for this coordinator's life.
+        self.comparison = comparison_tariff(entry.options)
 
     @callback
     def _tick(self, now: datetime) -> None:
@@ -340,14 +367,64 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
                 )
                 hours.extend(chunk_hours)
                 # Per-day totals for the day and month sensors (read at every moment),
-                # and each day's shifting benefit as a statistic for graphs over time.
+                # and each day's benefit and saving as statistics for graphs over time.
                 totals = day_totals(chunk.quarters)
                 self.cache.set_day_totals(subscription.id, totals, local_date(dt_util.utcnow()))
-                await async_import_benefit(self.hass, subscription, totals)
+                await self._import_daily_figures(subscription, totals)
                 known = self.cache.imported_until.get(subscription.id)
                 if known is None or chunk.end > known:
                     self.cache.set_imported_until(subscription.id, chunk.end)
         return hours
+
+    async def _import_daily_figures(
+        self, subscription: Subscription, totals: Mapping[date, DayTotal]
+    ) -> None:
+        """Write the days' shifting benefit and, with a comparison tariff, their saving."""
+        if subscription.is_feed_in:
+            return
+        await async_import_daily(
+            self.hass, subscription, DailyStatistic.BENEFIT, daily_benefits(totals)
+        )
+        if not await self._sync_comparison(subscription):
+            await async_import_daily(
+                self.hass,
+                subscription,
+                DailyStatistic.SAVED,
+                daily_savings(totals, self.comparison),
+            )
+
+    async def _sync_comparison(self, subscription: Subscription) -> bool:
+        """Rewrite the whole saving statistic when the comparison settings changed.
+
+        Each row depends on the options; after a change, every imported day is
+        written again from the cached day totals (no request), or the statistic
+        is cleared when the comparison was turned off. Returns whether it did.
+        """
+        settings = self.comparison.fingerprint
+        if (
+            self.cache.comparison_written.get(subscription.id) == settings
+            or "recorder" not in self.hass.config.components
+        ):
+            return False
+        if self.cache.comparison_written.get(subscription.id) is not None:
+            await async_clear_daily(self.hass, subscription, DailyStatistic.SAVED)
+        totals = self.cache.day_totals.get(subscription.id, {})
+        await async_import_daily(
+            self.hass,
+            subscription,
+            DailyStatistic.SAVED,
+            daily_savings(totals, self.comparison),
+            from_scratch=True,
+        )
+        self.cache.set_comparison_written(subscription.id, settings)
+        return True
+
+    async def async_sync_comparisons(self) -> None:
+        """Bring every subscription's saving statistic in line with the options."""
+        async with self.import_lock:
+            for subscription in self.subscriptions.data.subscriptions.values():
+                if not subscription.is_feed_in and subscription.id in self.cache.day_totals:
+                    await self._sync_comparison(subscription)
 
     async def usage_chunks(
         self, subscription_id: str, start: date, end: date

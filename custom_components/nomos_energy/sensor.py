@@ -26,11 +26,8 @@ from homeassistant.util import dt as dt_util
 
 from .appliance_plan import Plan
 from .const import (
-    CONF_COMPARISON_BASE_FEE,
-    CONF_COMPARISON_PRICE,
     CONF_CREATE_CT_SENSORS,
     CONF_LEVEL_THRESHOLDS,
-    CONF_MONTHLY_FIXED_CHARGES,
     DEFAULT_LEVEL_THRESHOLDS,
 )
 from .coordinator import (
@@ -43,7 +40,6 @@ from .daily_totals import (
     PeriodFigure,
     last_month_figure,
     month_figure,
-    with_comparison,
     with_fixed_charges,
     yesterday_figure,
 )
@@ -60,7 +56,14 @@ from .nomos_client import Subscription
 from .nomos_client.models import INVOICE_STATUSES, METER_TYPES, SUBSCRIPTION_STATUSES
 from .periods import Period, PeriodKind, current_or_next, next_start
 from .planners import Planner
-from .price_schedule import CT_PER_EUR, PriceInterval, PriceLevel, PriceSchedule, local_date
+from .price_schedule import (
+    CT_PER_EUR,
+    PriceInterval,
+    PriceLevel,
+    PriceSchedule,
+    day_start,
+    local_date,
+)
 
 # Read-only entities fed by coordinators: no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -564,6 +567,7 @@ def _insight_sensors(
         NomosPeriodSensorDescription(
             key=f"{period}_price_paid",
             translation_key=f"{period}_price_paid",
+            state_class=SensorStateClass.MEASUREMENT,
             # The benefit says it in one number; the two averages behind it are extras.
             entity_registry_enabled_default=False,
             native_unit_of_measurement=EUR_PER_KWH,
@@ -575,6 +579,7 @@ def _insight_sensors(
         NomosPeriodSensorDescription(
             key=f"{period}_market_average",
             translation_key=f"{period}_market_average",
+            state_class=SensorStateClass.MEASUREMENT,
             entity_registry_enabled_default=False,
             native_unit_of_measurement=EUR_PER_KWH,
             suggested_display_precision=4,
@@ -586,6 +591,7 @@ def _insight_sensors(
             key=f"{period}_shifting_benefit",
             translation_key=f"{period}_shifting_benefit",
             device_class=SensorDeviceClass.MONETARY,
+            state_class=SensorStateClass.TOTAL,
             native_unit_of_measurement="EUR",
             suggested_display_precision=2,
             figure_fn=figure_fn,
@@ -596,6 +602,7 @@ def _insight_sensors(
             key=f"{period}_saved_versus_comparison",
             translation_key=f"{period}_saved_versus_comparison",
             device_class=SensorDeviceClass.MONETARY,
+            state_class=SensorStateClass.TOTAL,
             native_unit_of_measurement="EUR",
             suggested_display_precision=2,
             figure_fn=figure_fn,
@@ -616,6 +623,8 @@ def _usage_sensors(
     """Consumption and cost of one period (the cost with the fixed charges of the options)."""
     attributes = _day_attributes if period == "yesterday" else _month_attributes
     return (
+        # No state class: the Energy dashboard would offer these kWh, recorded a
+        # day late, as a consumption source next to the hourly statistic.
         NomosPeriodSensorDescription(
             key=f"{period}_consumption",
             translation_key=f"{period}_consumption",
@@ -630,6 +639,7 @@ def _usage_sensors(
             key=f"{period}_cost",
             translation_key=f"{period}_cost",
             device_class=SensorDeviceClass.MONETARY,
+            state_class=SensorStateClass.TOTAL,
             native_unit_of_measurement="EUR",
             suggested_display_precision=2,
             figure_fn=figure_fn,
@@ -780,7 +790,7 @@ async def async_setup_entry(
         ),
     )
     price_sensors = price_sensor_descriptions(entry)
-    comparing = float(entry.options.get(CONF_COMPARISON_PRICE, 0)) > 0
+    comparing = runtime.energy.comparison.enabled
     if not entry.options.get(CONF_CREATE_CT_SENSORS, True):
         # Turned off in the options: take the ct/kWh twins out of the registry too.
         registry = er.async_get(hass)
@@ -1094,16 +1104,11 @@ class NomosPeriodSensor(NomosEntity[EnergyCoordinator], SensorEntity):
     def _figure(self) -> PeriodFigure:
         totals = self.coordinator.cache.day_totals.get(self.subscription_id, {})
         figure = self.entity_description.figure_fn(totals, local_date(dt_util.utcnow()))
-        options = self.coordinator.config_entry.options
+        tariff = self.coordinator.comparison
         if self.entity_description.needs_comparison:
-            figure = with_comparison(
-                figure,
-                float(options.get(CONF_COMPARISON_PRICE, 0)),
-                float(options.get(CONF_COMPARISON_BASE_FEE, 0)),
-            )
+            return tariff.apply(figure)
         if self.entity_description.adds_fixed_charges:
-            monthly = float(options.get(CONF_MONTHLY_FIXED_CHARGES, 0))
-            figure = with_fixed_charges(figure, monthly)
+            return with_fixed_charges(figure, tariff.fixed_charges_month)
         return figure
 
     @property
@@ -1115,6 +1120,17 @@ class NomosPeriodSensor(NomosEntity[EnergyCoordinator], SensorEntity):
     def native_value(self) -> float | None:
         """Return the figure; unknown while its days are not imported."""
         return self.entity_description.value_fn(self._figure)
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Return the start of the period a money figure adds up (Berlin midnight).
+
+        With state class `total`, the long-term statistics then add each day's
+        or month's figure once: their sum is the running total since install.
+        """
+        if self.entity_description.state_class is not SensorStateClass.TOTAL:
+            return None
+        return day_start(self._figure.first_day)
 
     def written_state(self) -> tuple[Any, ...] | None:
         """Return what changes at midnight, on the 1st and with an import."""

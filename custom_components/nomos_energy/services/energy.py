@@ -13,11 +13,8 @@ import voluptuous as vol
 
 from ..const import (
     BACKFILL_DAYS,
-    CONF_COMPARISON_BASE_FEE,
-    CONF_COMPARISON_PRICE,
-    CONF_MONTHLY_FIXED_CHARGES,
 )
-from ..daily_totals import day_totals, days_figure, with_comparison, with_fixed_charges
+from ..daily_totals import day_totals, days_figure
 from ..energy_coordinator import EnergyData
 from ..invoice_check import check_invoice
 from ..nomos_client import NomosApiError, NomosForbiddenError
@@ -159,14 +156,8 @@ async def async_get_cost_report(call: ServiceCall) -> ServiceResponse:
     energy = entry.runtime_data.energy
     quarters = await nomos_call(entry, call, energy.async_quarters(subscription.id, start, end))
     days = day_totals(quarters)
-    options = entry.options
     figure = days_figure(days, start, end - timedelta(days=1))
-    compared = with_comparison(
-        figure,
-        float(options.get(CONF_COMPARISON_PRICE, 0)),
-        float(options.get(CONF_COMPARISON_BASE_FEE, 0)),
-    )
-    charged = with_fixed_charges(compared, float(options.get(CONF_MONTHLY_FIXED_CHARGES, 0)))
+    charged = energy.comparison.apply(figure)
     invoice = next(
         (
             invoice
