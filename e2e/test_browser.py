@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 import re
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from playwright.async_api import Browser, Page, expect
@@ -22,6 +23,7 @@ from nomos_simulator.data import seed_accounts
 pytestmark = pytest.mark.e2e
 EMAIL = "anna@example.com"
 DOMAIN = "nomos_energy"
+BERLIN = ZoneInfo("Europe/Berlin")
 # The release pinned in requirements/demo.txt: what users run.
 DEMO_RELEASE = re.search(
     r"^homeassistant==(\S+)",
@@ -319,6 +321,68 @@ async def test_an_appliance_is_planned_on_the_release_users_run(stack: Stack) ->
             )
         ).json()
         assert "Dishwasher" in [event["summary"] for event in calendar]
+
+
+async def test_a_comparison_tariff_on_the_release_users_run(stack: Stack) -> None:
+    """Options > comparison tariff through Home Assistant's flow API: last month's saving
+    appears as a sensor with long-term statistics, and the daily statistic's last month,
+    asked for as a statistics-graph card asks (period month, change), is the same amount.
+    Developer tools > Statistics reports nothing to fix for our entities."""
+    headers = {"Authorization": f"Bearer {stack.access_token}"}
+    saved_sensor = "sensor.nomos_4x44emkx_saved_versus_comparison_tariff_last_month"
+    statistic = "nomos_energy:4x44emkx_saved_versus_comparison"
+    async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
+        entries = await (await session.get("/api/config/config_entries/entry")).json()
+        entry_id = next(entry["entry_id"] for entry in entries if entry["domain"] == DOMAIN)
+        response = await session.post(
+            "/api/config/config_entries/options/flow", json={"handler": entry_id}
+        )
+        form = await response.json()
+        assert form["type"] == "form", form
+        response = await session.post(
+            f"/api/config/config_entries/options/flow/{form['flow_id']}",
+            json={
+                "create_ct_sensors": True,
+                "very_cheap_below": 20,
+                "cheap_below": 40,
+                "normal_below": 60,
+                "expensive_below": 80,
+                "comparison_price_ct": 32,
+                "comparison_base_fee": 12,
+            },
+        )
+        assert (await response.json())["type"] == "create_entry"
+        for _ in range(60):  # the entry reloads from its cache
+            response = await session.get(f"/api/states/{saved_sensor}")
+            if response.status == 200:
+                break
+            await asyncio.sleep(0.5)
+        saved = await response.json()
+    assert saved["attributes"]["state_class"] == "total"
+    month_start = datetime.fromisoformat(saved["attributes"]["last_reset"]).astimezone(BERLIN)
+    assert (month_start.day, month_start.hour, month_start.minute) == (1, 0, 0)
+    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    for _ in range(60):
+        rows = await stack.websocket(
+            {
+                "type": "recorder/statistics_during_period",
+                "start_time": month_start.isoformat(),
+                "end_time": next_month.isoformat(),
+                "statistic_ids": [statistic],
+                "period": "month",
+                "types": ["change"],
+            }
+        )
+        if rows.get(statistic):
+            break
+        await asyncio.sleep(0.5)
+    else:
+        pytest.fail(f"{statistic} has no rows for last month")
+    assert [row["change"] for row in rows[statistic]] == [
+        pytest.approx(float(saved["state"]), abs=0.006)
+    ]
+    issues = await stack.websocket({"type": "recorder/validate_statistics"})
+    assert not [entity_id for entity_id in issues if "nomos" in entity_id]
 
 
 async def test_runs_on_the_release_users_run_with_a_clean_log(stack: Stack) -> None:
