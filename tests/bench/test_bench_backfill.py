@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.nomos_energy.price_schedule import BERLIN
 from nomos_simulator import NomosSimulator
 
-from ..conftest import ANNA
+from ..conftest import ANNA, save_options
 from .test_bench_prices import RESULTS
 
 pytestmark = [pytest.mark.bench, pytest.mark.energy_import]
@@ -60,7 +60,7 @@ async def test_two_year_backfill(
     """Anna has been supplied since January 2025: the whole history on first setup."""
     freezer.move_to(berlin(2026, 11, 29, 18, 0))
     begin = wall_clock()
-    await add_entry(ANNA)
+    entry = await add_entry(ANNA)
     rows = await statistics_rows(hass)
     took = wall_clock() - begin
     routes: Counter[str] = Counter(route for _, route in simulator.request_log)
@@ -88,3 +88,20 @@ async def test_two_year_backfill(
     RESULTS["daily_upkeep_requests"] = sum(day.values())
     RESULTS["daily_upkeep_statistics_rows_added"] = added
     assert added > 0
+    # A comparison tariff set in the options: its daily statistic is written for
+    # every imported day from the cache (the form itself asks for the plan's base fee).
+    simulator.request_log.clear()
+    before = await statistics_rows(hass)
+    begin = wall_clock()
+    await save_options(hass, entry, comparison_price_ct=32.0, comparison_base_fee=12.0)
+    written = await statistics_rows(hass) - before
+    took = wall_clock() - begin
+    asked: Counter[str] = Counter(route for _, route in simulator.request_log)
+    print(
+        f"a comparison tariff set: {written} daily rows written in {took:.2f} s "
+        f"(reload included), requests {dict(asked)}"
+    )
+    RESULTS["comparison_rewrite_rows"] = written
+    RESULTS["comparison_rewrite_seconds"] = round(took, 2)
+    # One row for every imported day (all of them complete here).
+    assert written == sum(len(days) for days in entry.runtime_data.cache.day_totals.values())
