@@ -36,6 +36,7 @@ README_SCREENSHOTS = {
     "nomos-sign-in.png": "02-nomos-1-email.png",
     "device.png": "04-device.png",
     "price-chart.png": "11-price-chart.png",
+    "insight-chart.png": "12-insight-chart.png",
 }
 
 

@@ -223,11 +223,27 @@ async def show_price_history(stack: Stack, page: Page, artifacts: Path) -> None:
         await asyncio.sleep(0.5)
     else:
         pytest.fail(f"{statistic} has no recent hours")
+    card = {
+        "type": "statistics-graph",
+        "title": "Nomos all-in price, hourly (EUR/kWh)",
+        "entities": [statistic],
+        "stat_types": ["mean", "min", "max"],
+        "period": "hour",
+        "days_to_show": 3,
+        "chart_type": "line",
+    }
+    await screenshot_card(stack, page, "nomos-prices", card, artifacts / "11-price-chart.png")
+
+
+async def screenshot_card(
+    stack: Stack, page: Page, url_path: str, card: dict[str, object], path: Path
+) -> None:
+    """Put a statistics-graph card on a new dashboard and keep a still frame of it."""
     await stack.websocket(
         {
             "type": "lovelace/dashboards/create",
-            "url_path": "nomos-prices",
-            "title": "Nomos prices",
+            "url_path": url_path,
+            "title": str(card["title"]),
             "mode": "storage",
             "show_in_sidebar": True,
             "require_admin": False,
@@ -236,31 +252,14 @@ async def show_price_history(stack: Stack, page: Page, artifacts: Path) -> None:
     await stack.websocket(
         {
             "type": "lovelace/config/save",
-            "url_path": "nomos-prices",
-            "config": {
-                "views": [
-                    {
-                        "title": "Prices",
-                        "cards": [
-                            {
-                                "type": "statistics-graph",
-                                "title": "Nomos all-in price, hourly (EUR/kWh)",
-                                "entities": [statistic],
-                                "stat_types": ["mean", "min", "max"],
-                                "period": "hour",
-                                "days_to_show": 3,
-                                "chart_type": "line",
-                            }
-                        ],
-                    }
-                ]
-            },
+            "url_path": url_path,
+            "config": {"views": [{"title": "Nomos", "cards": [card]}]},
         }
     )
-    await page.goto(f"{stack.ha_url}/nomos-prices/0")
+    await page.goto(f"{stack.ha_url}/{url_path}/0")
     chart = page.locator("hui-statistics-graph-card")
     await expect(chart).to_be_visible(timeout=TIMEOUT)
-    await expect(page.get_by_text("Nomos all-in price, hourly (EUR/kWh)")).to_be_visible()
+    await expect(chart.get_by_text(str(card["title"]))).to_be_visible()
     # The chart draws itself with an animation on a canvas: keep the first still frame.
     previous = b""
     for _ in range(40):
@@ -269,7 +268,7 @@ async def show_price_history(stack: Stack, page: Page, artifacts: Path) -> None:
             break
         previous = frame
         await page.wait_for_timeout(250)
-    (artifacts / "11-price-chart.png").write_bytes(previous)
+    await asyncio.to_thread(path.write_bytes, previous)
 
 
 async def test_an_appliance_is_planned_on_the_release_users_run(stack: Stack) -> None:
@@ -323,11 +322,14 @@ async def test_an_appliance_is_planned_on_the_release_users_run(stack: Stack) ->
         assert "Dishwasher" in [event["summary"] for event in calendar]
 
 
-async def test_a_comparison_tariff_on_the_release_users_run(stack: Stack) -> None:
+async def test_a_comparison_tariff_on_the_release_users_run(
+    stack: Stack, browser: Browser, artifacts: Path
+) -> None:
     """Options > comparison tariff through Home Assistant's flow API: last month's saving
     appears as a sensor with long-term statistics, and the daily statistic's last month,
     asked for as a statistics-graph card asks (period month, change), is the same amount.
-    Developer tools > Statistics reports nothing to fix for our entities."""
+    Developer tools > Statistics reports nothing to fix for our entities. The card itself,
+    month by month with the shifting benefit, is the README's "did it pay off" picture."""
     headers = {"Authorization": f"Bearer {stack.access_token}"}
     saved_sensor = "sensor.nomos_4x44emkx_saved_versus_comparison_tariff_last_month"
     statistic = "nomos_energy:4x44emkx_saved_versus_comparison"
@@ -384,6 +386,24 @@ async def test_a_comparison_tariff_on_the_release_users_run(stack: Stack) -> Non
     issues = await stack.websocket({"type": "recorder/validate_statistics"})
     assert not [entity_id for entity_id in issues if "nomos" in entity_id]
 
+    context = await browser.new_context(viewport={"width": 1000, "height": 700})
+    page = await context.new_page()
+    await log_in(page, stack)
+    card = {
+        "type": "statistics-graph",
+        "title": "Did it pay off? EUR per month",
+        "entities": [
+            {"entity": statistic, "name": "Saved versus comparison tariff"},
+            {"entity": "nomos_energy:4x44emkx_shifting_benefit", "name": "Shifting benefit"},
+        ],
+        "stat_types": ["change"],
+        "period": "month",
+        "days_to_show": 365,
+        "chart_type": "bar",
+    }
+    await screenshot_card(stack, page, "nomos-insight", card, artifacts / "12-insight-chart.png")
+    await context.close()
+
 
 async def test_runs_on_the_release_users_run_with_a_clean_log(stack: Stack) -> None:
     """The newest release runs the integration with nothing detected and nothing crashing.
@@ -417,6 +437,9 @@ async def test_runs_on_the_release_users_run_with_a_clean_log(stack: Stack) -> N
         )
     ]
     assert crashes == [], "\n".join(crashes)
+    # Settings shows no badge: no repair is open, ours or Home Assistant's.
+    issues = (await stack.websocket({"type": "repairs/list_issues"}))["issues"]
+    assert [issue for issue in issues if not issue["ignored"]] == []
     # The `http:` settings were confirmed: no trial that restarts Home Assistant
     # on its default port after five minutes.
     store = json.loads((stack.config_dir / ".storage" / "http").read_text())

@@ -229,6 +229,25 @@ class Stack:
         except RuntimeError as err:
             if "unknown_command" not in str(err):
                 raise
+            return
+        # The settings now live in Home Assistant's storage. Its repair asking to
+        # remove them from YAML concerns the demo's own file, not the homeowner:
+        # remove them (a restart of this config comes up clean) and set it aside.
+        assert self.config_dir is not None
+        configuration = self.config_dir / "configuration.yaml"
+        configuration.write_text(configuration.read_text().split("http:\n", 1)[0])
+        try:
+            await self.websocket(
+                {
+                    "type": "repairs/ignore_issue",
+                    "domain": "http",
+                    "issue_id": "deprecated_yaml",
+                    "ignore": True,
+                }
+            )
+        except RuntimeError as err:
+            if "unknown_issue" not in str(err):
+                raise
 
     async def websocket(self, message: dict[str, Any]) -> Any:
         """Send one websocket command with the demo user's token; return its result."""
