@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 import re
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -208,21 +209,8 @@ async def show_price_history(stack: Stack, page: Page, artifacts: Path) -> None:
     """Wait for the backfilled price statistic, put it on a dashboard, screenshot the chart."""
     statistic = "nomos_energy:4x44emkx_price"
     since = (datetime.now(UTC) - timedelta(days=3)).isoformat()
-    for _ in range(240):  # the first import (two years) runs in the background after sign-in
-        rows = await stack.websocket(
-            {
-                "type": "recorder/statistics_during_period",
-                "start_time": since,
-                "statistic_ids": [statistic],
-                "period": "hour",
-                "types": ["mean"],
-            }
-        )
-        if rows.get(statistic):
-            break
-        await asyncio.sleep(0.5)
-    else:
-        pytest.fail(f"{statistic} has no recent hours")
+    # The first import (two years) runs in the background after sign-in.
+    await statistic_rows(stack, statistic, 240, start_time=since, period="hour", types=["mean"])
     card = {
         "type": "statistics-graph",
         "title": "Nomos all-in price, hourly (EUR/kWh)",
@@ -233,6 +221,20 @@ async def show_price_history(stack: Stack, page: Page, artifacts: Path) -> None:
         "chart_type": "line",
     }
     await screenshot_card(stack, page, "nomos-prices", card, artifacts / "11-price-chart.png")
+
+
+async def statistic_rows(
+    stack: Stack, statistic: str, attempts: int, **query: object
+) -> list[dict[str, Any]]:
+    """Ask the recorder as a statistics-graph card does, until the statistic has rows."""
+    for _ in range(attempts):
+        rows = await stack.websocket(
+            {"type": "recorder/statistics_during_period", "statistic_ids": [statistic], **query}
+        )
+        if rows.get(statistic):
+            return list(rows[statistic])
+        await asyncio.sleep(0.5)
+    pytest.fail(f"{statistic} has no rows for {query}")
 
 
 async def screenshot_card(
@@ -364,25 +366,16 @@ async def test_a_comparison_tariff_on_the_release_users_run(
     month_start = datetime.fromisoformat(saved["attributes"]["last_reset"]).astimezone(BERLIN)
     assert (month_start.day, month_start.hour, month_start.minute) == (1, 0, 0)
     next_month = (month_start + timedelta(days=32)).replace(day=1)
-    for _ in range(60):
-        rows = await stack.websocket(
-            {
-                "type": "recorder/statistics_during_period",
-                "start_time": month_start.isoformat(),
-                "end_time": next_month.isoformat(),
-                "statistic_ids": [statistic],
-                "period": "month",
-                "types": ["change"],
-            }
-        )
-        if rows.get(statistic):
-            break
-        await asyncio.sleep(0.5)
-    else:
-        pytest.fail(f"{statistic} has no rows for last month")
-    assert [row["change"] for row in rows[statistic]] == [
-        pytest.approx(float(saved["state"]), abs=0.006)
-    ]
+    rows = await statistic_rows(
+        stack,
+        statistic,
+        60,
+        start_time=month_start.isoformat(),
+        end_time=next_month.isoformat(),
+        period="month",
+        types=["change"],
+    )
+    assert [row["change"] for row in rows] == [pytest.approx(float(saved["state"]), abs=0.006)]
     issues = await stack.websocket({"type": "recorder/validate_statistics"})
     assert not [entity_id for entity_id in issues if "nomos" in entity_id]
 
