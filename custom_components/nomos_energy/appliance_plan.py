@@ -113,11 +113,11 @@ def next_deadline(spec: ApplianceSpec, now: datetime) -> datetime | None:
     """Return the next daily deadline (Berlin wall clock) that leaves room for a run."""
     if spec.deadline is None:
         return None
-    local = first_start(now).astimezone(BERLIN)
+    earliest = first_start(now)
     for days in (0, 1, 2):
-        day = local.date() + timedelta(days=days)
+        day = earliest.astimezone(BERLIN).date() + timedelta(days=days)
         candidate = datetime.combine(day, spec.deadline, BERLIN)
-        if candidate - spec.duration >= first_start(now):
+        if candidate - spec.duration >= earliest:
             return candidate
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -184,7 +184,7 @@ def make_plan(
             reason="latest_start" if complete else "waiting_for_prices",
             prices_complete=complete,
         )
-    right_away = [interval for interval in usable if interval.start >= start][:needed]
+    right_away = usable[:needed]  # from the first quarter-hour the run may start in
     cost_now = (
         _cost(right_away, spec.power_kw)
         if len(right_away) == needed

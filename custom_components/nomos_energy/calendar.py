@@ -13,7 +13,7 @@ from homeassistant.util import dt as dt_util
 from .coordinator import NomosConfigEntry, PriceCoordinator
 from .entity import NomosEntity, shifts_load, track_subscriptions
 from .nomos_client import Subscription
-from .periods import Period, PeriodKind, find_periods
+from .periods import Period, PeriodKind, current_or_next, find_periods
 from .price_schedule import day_start, local_date
 
 PARALLEL_UPDATES = 0
@@ -91,7 +91,7 @@ class NomosPriceCalendar(NomosEntity[PriceCoordinator], CalendarEntity):
         now = dt_util.utcnow()
         periods = self.coordinator.periods(self.subscription_id)
         first = min(
-            (next((p for p in found if p.end > now), None) for found in periods.values()),
+            (current_or_next(found, now) for found in periods.values()),
             key=lambda period: period.start if period else datetime.max.replace(tzinfo=UTC),
             default=None,
         )

@@ -57,6 +57,7 @@ from .const import (
     LOGGER,
 )
 from .coordinator import NomosRuntimeData
+from .entity import shifts_load
 from .nomos_client import (
     NomosApiError,
     NomosAuthError,
@@ -289,7 +290,7 @@ class NomosOptionsFlow(OptionsFlow):
         consumption = [
             subscription
             for subscription in runtime.subscriptions.data.subscriptions.values()
-            if subscription.is_active and not subscription.is_feed_in
+            if shifts_load(subscription)
         ]
         if not consumption:
             return 0.0
@@ -410,7 +411,7 @@ class ApplianceFlow(ConfigSubentryFlow):
         choices = {
             subscription.id: f"Nomos {subscription.display_number}"
             for subscription in runtime.subscriptions.data.subscriptions.values()
-            if subscription.is_active and not subscription.is_feed_in
+            if shifts_load(subscription)
         }
         if not choices:
             return self.async_abort(reason="no_active_subscription")

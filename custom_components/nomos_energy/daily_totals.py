@@ -203,6 +203,12 @@ def days_figure(totals: Mapping[date, DayTotal], first: date, last: date) -> Per
     )
 
 
+def _pro_rata(monthly_eur: float, figure: PeriodFigure) -> float:
+    """Return a monthly amount's share for the figure's imported days (by its month's days)."""
+    days_in_month = calendar.monthrange(figure.first_day.year, figure.first_day.month)[1]
+    return monthly_eur / days_in_month * figure.days_imported
+
+
 def with_comparison(figure: PeriodFigure, price_ct: float, base_fee_month: float) -> PeriodFigure:
     """Add what the figure's consumption would have cost on a fixed-price tariff.
 
@@ -211,8 +217,7 @@ def with_comparison(figure: PeriodFigure, price_ct: float, base_fee_month: float
     """
     if price_ct <= 0 or figure.kwh is None:
         return figure
-    days_in_month = calendar.monthrange(figure.first_day.year, figure.first_day.month)[1]
-    base = base_fee_month / days_in_month * figure.days_imported
+    base = _pro_rata(base_fee_month, figure)
     return replace(figure, comparison_eur=figure.kwh * price_ct / 100 + base)
 
 
@@ -224,8 +229,7 @@ def with_fixed_charges(figure: PeriodFigure, monthly_eur: float) -> PeriodFigure
     """
     if monthly_eur <= 0 or figure.cost_eur is None:
         return figure
-    days_in_month = calendar.monthrange(figure.first_day.year, figure.first_day.month)[1]
-    fixed = monthly_eur / days_in_month * figure.days_imported
+    fixed = _pro_rata(monthly_eur, figure)
     return replace(figure, cost_eur=figure.cost_eur + fixed, fixed_charges_eur=fixed)
 
 

@@ -125,8 +125,7 @@ class PlannerManager:
                 return False
             deadline = plan.deadline  # more prices: the same run, planned again
         elif spec.deadline is not None:
-            after = max(now, planner.served_until) if planner.served_until else now
-            deadline = next_deadline(spec, after) or now
+            deadline = _next_daily_deadline(planner, now) or now
         else:
             return False  # "within N hours" plans start with a trigger
         self._plan(planner, now, deadline)
@@ -147,9 +146,8 @@ class PlannerManager:
         now = dt_util.utcnow()
         if planner.plan is not None and planner.plan.started(now):
             return
-        spec = planner.spec
-        after = max(now, planner.served_until) if planner.served_until else now
-        deadline = now + spec.within if spec.within else next_deadline(spec, after)
+        within = planner.spec.within
+        deadline = now + within if within else _next_daily_deadline(planner, now)
         self._plan(planner, now, deadline or now)
         self._save()
         self.prices.async_update_listeners()
@@ -186,6 +184,12 @@ class PlannerManager:
         )
 
 
+def _next_daily_deadline(planner: Planner, now: datetime) -> datetime | None:
+    """Return the next deadline of a daily planner after the run it has served."""
+    after = max(now, planner.served_until) if planner.served_until else now
+    return next_deadline(planner.spec, after)
+
+
 def _settings(subentry: ConfigSubentry) -> list[Any]:
     """Return the appliance's settings in the cache's (JSON) shape."""
     return [subentry.title, sorted([key, value] for key, value in subentry.data.items())]
@@ -202,9 +206,4 @@ def same_run(old: Plan, new: Plan | None) -> bool:
 
 def subentry_signature(subentries: dict[str, ConfigSubentry]) -> tuple[Any, ...]:
     """Return what the planners are made of, to reload only when it changes."""
-    return tuple(
-        sorted(
-            (sid, subentry.title, tuple(sorted(subentry.data.items())))
-            for sid, subentry in subentries.items()
-        )
-    )
+    return tuple(sorted([sid, _settings(subentry)] for sid, subentry in subentries.items()))

@@ -11,9 +11,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from ..const import (
-    BACKFILL_DAYS,
-)
+from ..const import BACKFILL_DAYS
 from ..daily_totals import day_totals, days_figure
 from ..energy_coordinator import EnergyData
 from ..invoice_check import check_invoice
@@ -99,9 +97,8 @@ async def async_get_consumption(call: ServiceCall) -> ServiceResponse:
     quarters = await nomos_call(
         entry, call, entry.runtime_data.energy.async_quarters(subscription.id, start, end)
     )
-    hours = hourly_from_quarters(quarters)
     if resolution in ("15min", "hour"):
-        rows = quarters if resolution == "15min" else hours
+        rows = quarters if resolution == "15min" else hourly_from_quarters(quarters)
         periods = [
             {"start": local_iso(row.start), "kwh": round(row.kwh, 4), "cost": money(row.cost_eur)}
             for row in rows
@@ -109,14 +106,13 @@ async def async_get_consumption(call: ServiceCall) -> ServiceResponse:
     else:
         days = day_totals(quarters)
         for first, last in _calendar_periods(start, end, resolution):
-            total = period_total(hours, first, last)
-            if total is not None:
-                figure = days_figure(days, first, last)
+            figure = days_figure(days, first, last)
+            if figure.kwh is not None:
                 periods.append(
                     {
                         "start": local_iso(day_start(first)),
-                        "kwh": round(total.kwh, 4),
-                        "cost": money(total.cost_eur),
+                        "kwh": round(figure.kwh, 4),
+                        "cost": money(figure.cost_eur),
                         # EUR/kWh, weighted by consumption; the plain average of the
                         # quarter-hours; and what using power at cheaper times saved.
                         "price_paid": _price(figure.price_paid),
@@ -143,7 +139,7 @@ def _report_range(call: ServiceCall) -> tuple[date, date]:
     else:
         first = local_date(dt_util.utcnow()).replace(day=1) - timedelta(days=1)
         first = first.replace(day=1)
-    return first, date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, _next_month(first)
 
 
 async def async_get_cost_report(call: ServiceCall) -> ServiceResponse:
@@ -203,15 +199,17 @@ def _price(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
+def _next_month(day: date) -> date:
+    """Return the first day of the month after `day`'s."""
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 def _calendar_periods(start: date, end: date, resolution: str) -> list[tuple[date, date]]:
     """Split Berlin days [start, end) into days or calendar months (first, last day)."""
     periods = []
     day = start
     while day < end:
-        if resolution == "day":
-            following = day + timedelta(days=1)
-        else:
-            following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        following = day + timedelta(days=1) if resolution == "day" else _next_month(day)
         periods.append((day, min(following, end) - timedelta(days=1)))
         day = following
     return periods
