@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from datetime import datetime
 import logging
+import os
 import time
 from typing import Any
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
+import freezegun
 from homeassistant import config_entries
 from homeassistant.components.application_credentials import (
     ClientCredential,
@@ -45,6 +48,28 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     if hasattr(config.option, "snapshot_dirname"):
         config.option.snapshot_dirname = "snapshots"
+
+
+# `script/test-dates` sets this to run the whole suite on a date of its choosing.
+TEST_NOW = "NOMOS_TEST_NOW"
+
+
+@pytest.fixture(autouse=True)
+def start_clock_at_test_now() -> Generator[None]:
+    """Start every test at $NOMOS_TEST_NOW (an ISO time), the clock running from there.
+
+    Unset, tests run on the real clock. `script/test-dates` runs the suite on the 1st,
+    the 2nd, the 15th, a month's last minutes and both DST days, so a test whose
+    expectation holds only on some dates fails there. Declared before the fixtures that
+    create `hass`, so Home Assistant, the simulator and the test share that clock; a
+    test's own `freezer` starts from it.
+    """
+    moment = os.environ.get(TEST_NOW)
+    if not moment:
+        yield
+        return
+    with freezegun.freeze_time(datetime.fromisoformat(moment), tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -135,17 +160,30 @@ def entry_for(simulator: NomosSimulator, email: str, **token_overrides: Any) -> 
 
 
 @pytest.fixture
-def add_entry(hass: HomeAssistant, simulator: NomosSimulator, setup_credentials: None) -> AddEntry:
-    """Return a helper that adds and sets up an entry for a seeded customer."""
+async def add_entry(
+    hass: HomeAssistant, simulator: NomosSimulator, setup_credentials: None
+) -> AsyncGenerator[AddEntry]:
+    """Return a helper that adds and sets up an entry for a seeded customer.
+
+    The entries are unloaded while the simulator still serves: a test that froze the
+    clock in the past hands back a clock days later, and what falls due then (a token
+    refresh, a poll) must not meet a stopped simulator.
+    """
+    added: list[MockConfigEntry] = []
 
     async def _add(email: str = ANNA, **token_overrides: Any) -> MockConfigEntry:
         entry = entry_for(simulator, email, **token_overrides)
         entry.add_to_hass(hass)
+        added.append(entry)
         await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
         return entry
 
-    return _add
+    yield _add
+    for entry in added:
+        if entry.state is config_entries.ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def sign_in_on_nomos(authorize_url: str, email: str, *, approve: bool = True) -> str:
