@@ -371,9 +371,12 @@ class ApiRoutes(SimulatorState):
         if "write:*" not in token.scope.split():
             return self.error(403, "FORBIDDEN", "This token may not write")
         try:
-            body = await request.json()
+            # A real JSON parser: NaN and Infinity are not JSON.
+            body = json.loads(await request.text(), parse_constant=_not_json)
         except ValueError:
             return self.error(400, "BAD_REQUEST", "Malformed JSON body")
+        if not isinstance(body, dict):
+            return self.error(400, "BAD_REQUEST", "invalid_type in '': expected object")
         sub = self.subscriptions.get(str(body.get("subscription", "")))
         if sub is None or sub.customer.id != token.customer_id:
             return self.error(404, "NOT_FOUND", "Subscription not found")
@@ -467,3 +470,7 @@ def _aggregate(
         }
         for key, (total, final) in sorted(buckets.items())
     ]
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")

@@ -5,15 +5,31 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 import time
+from typing import Any
+import uuid
 
 from aiohttp import web
 
 from .state import (
     API_VERSION,
+    DOCS,
+    Fault,
     Handler,
     SimulatorState,
     _code_for,
 )
+
+# The legacy envelope's lowercase `type` for each status.
+_LEGACY_TYPES = {
+    400: "malformed",
+    401: "unauthenticated",
+    403: "permissionDenied",
+    404: "notFound",
+    409: "conflict",
+    422: "invalid",
+    429: "tooManyRequests",
+    501: "notImplemented",
+}
 
 
 class FaultsMixin(SimulatorState):
@@ -53,19 +69,38 @@ class FaultsMixin(SimulatorState):
                 if request.transport is not None:
                     request.transport.close()
                 return response
+            headers = dict(fault.headers or {})
+            if fault.redirect is not None:
+                headers["Location"] = fault.redirect
+                return web.Response(status=fault.status or 307, headers=headers)
+            if fault.oversize is not None:
+                return await self._oversized(request, fault, headers)
             if fault.status is not None:
-                headers = {}
                 if fault.retry_after is not None:
                     headers["Retry-After"] = str(int(fault.retry_after))
                 if fault.body is not None:
                     return web.json_response(fault.body, status=fault.status, headers=headers)
+                if fault.raw is not None:
+                    return web.Response(
+                        text=fault.raw,
+                        status=fault.status,
+                        headers=headers,
+                        content_type="application/json",
+                    )
                 if fault.html is not None:
                     return web.Response(
-                        text=fault.html, status=fault.status, content_type="text/html"
+                        text=fault.html,
+                        status=fault.status,
+                        headers=headers,
+                        content_type="text/html",
                     )
-                return self.error(fault.status, _code_for(fault.status), "Injected fault", headers)
+                return self._envelope(fault, headers)
             if fault.body is not None:
-                return web.json_response(fault.body)
+                return web.json_response(fault.body, headers=headers)
+            if fault.raw is not None:
+                return web.Response(
+                    text=fault.raw, headers=headers, content_type="application/json"
+                )
             if fault.malformed:
                 return web.Response(
                     body=b'{"object": "price", "items": [{"timestamp": ',
@@ -73,6 +108,54 @@ class FaultsMixin(SimulatorState):
                 )
         response = await handler(request)
         response.headers.setdefault("X-API-Version", API_VERSION)
+        return response
+
+    def _envelope(self, fault: Fault, headers: dict[str, str]) -> web.Response:
+        """Answer `fault.status` in the error shape `fault.envelope` asks for."""
+        status = fault.status or 500
+        code = _code_for(status)
+        if fault.envelope == "flat":
+            return self.error(status, code, "Injected fault", headers)
+        body: dict[str, Any]
+        if fault.envelope == "wrapped":
+            body = {
+                "error": {
+                    "code": code,
+                    "message": "Injected fault",
+                    "docs": DOCS + code,
+                    "requestId": str(uuid.uuid4()),
+                }
+            }
+        elif fault.envelope == "legacy":
+            legacy = _LEGACY_TYPES.get(status, "internal")
+            body = {"object": "error", "type": legacy, "message": "Injected fault"}
+        elif fault.envelope == "oauth":
+            body = {"error": fault.oauth_error, "error_description": "Injected fault"}
+        else:
+            raise ValueError(f"Unknown envelope {fault.envelope!r}")
+        return web.json_response(body, status=status, headers=headers)
+
+    async def _oversized(
+        self, request: web.Request, fault: Fault, headers: dict[str, str]
+    ) -> web.StreamResponse:
+        """Stream a JSON list padded with spaces to `fault.oversize` bytes: valid, only long."""
+        size = max(2, fault.oversize or 0)
+        response = web.StreamResponse(status=fault.status or 200, headers=headers)
+        response.content_type = "application/json"
+        if not fault.chunked:
+            response.content_length = size
+        await response.prepare(request)
+        padding = b" " * 65536
+        try:
+            await response.write(b"[")
+            left = size - 2
+            while left > 0:
+                await response.write(padding[: min(left, len(padding))])
+                left -= min(left, len(padding))
+            await response.write(b"]")
+            await response.write_eof()
+        except ConnectionError:  # the client stopped reading, as it should
+            pass
         return response
 
     def _rate_limited(self, request: web.Request) -> web.Response | None:

@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
-from . import pages
+from . import pages, token_faults
 from .state import (
     CODE_LIFETIME,
     REGISTERED_REDIRECTS,
@@ -201,6 +201,7 @@ class OAuthRoutes(SimulatorState):
             self.refresh_rotated.set()
             if self.refresh_answer_delay:
                 await asyncio.sleep(self.refresh_answer_delay)
+            await token_faults.before_refresh_answer(self)
             return web.json_response(tokens)
         # client_credentials: personal clients act for their own customer
         if client.customer_id is None:

@@ -114,6 +114,16 @@ class Fault:
     html: str | None = None  # a page instead of JSON, as a proxy in between answers
     retry_after: float | None = None
     times: int | None = None
+    # The error body's shape for `status`: "flat" (curie), "wrapped"
+    # ({"error": {...}}), "legacy" ({"object": "error", "type": ...}) or
+    # "oauth" ({"error": oauth_error, "error_description": ...}).
+    envelope: str = "flat"
+    oauth_error: str = "invalid_grant"
+    headers: dict[str, str] | None = None  # sent as they are (e.g. Retry-After: inf)
+    raw: str | None = None  # a JSON text sent as it is (NaN, deep nesting, ...)
+    redirect: str | None = None  # answer `status` (default 307) with this Location
+    oversize: int | None = None  # stream a valid JSON body of this many bytes
+    chunked: bool = False  # ... without Content-Length
 
 
 @dataclass

@@ -272,3 +272,16 @@ async def save_options(hass: HomeAssistant, entry: MockConfigEntry, **answers: A
         result["flow_id"], {**OPTIONS_FORM, **answers}
     )
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def unescaped_markdown(text: str) -> list[str]:
+    """Return what Markdown and HTML are made of in `text`, not backslash-escaped."""
+    found, escaped = [], False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "\\`*_{}[]()<>#!|~&:.":
+            found.append(char)
+    return found

@@ -14,7 +14,11 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
 
 from custom_components.nomos_energy.price_schedule import BERLIN
 from e2e.statistics import changes_by_start
@@ -53,6 +57,8 @@ async def test_last_month_read_as_the_card_reads_it(
     """The last-month sensor equals the daily statistic's month as the browser suite asks
     for it (from that month's 1st to the next, period month): on every date."""
     await hass.config.async_set_time_zone("Europe/Berlin")
+    # The calendar's HTTP view is registered before the websocket client starts the server.
+    assert await async_setup_component(hass, "calendar", {})
     client = await hass_ws_client(hass)  # signed in before the clock moves
     freezer.move_to(moment)
     # Supply since the 1st two months back keeps the backfill short.
@@ -62,6 +68,7 @@ async def test_last_month_read_as_the_card_reads_it(
     anna.start_at = first
     entry = await add_entry(ANNA)
     await save_options(hass, entry, comparison_price_ct=32, comparison_base_fee=12)
+    await async_wait_recording_done(hass)  # the statistic is written by the recorder's thread
 
     saved = hass.states.get(SAVED)
     assert saved is not None

@@ -14,6 +14,8 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 
 from custom_components.nomos_energy.const import DOMAIN
+from custom_components.nomos_energy.nomos_client.auth import TOKEN_TIMEOUT
+from custom_components.nomos_energy.nomos_client.client import DEFAULT_TIMEOUT
 from custom_components.nomos_energy.price_schedule import BERLIN
 from nomos_simulator import NomosSimulator
 
@@ -387,6 +389,11 @@ async def test_timeouts_are_transient(
     assert not reauth_started(hass)
     assert entry.data["token"]["refresh_token"] == refresh_token
     simulator.clear_faults()
+    # Ordinary time limits again: 50 ms is too little for a busy machine.
+    entry.runtime_data.client._timeout = DEFAULT_TIMEOUT
+    monkeypatch.setattr(
+        "custom_components.nomos_energy.nomos_client.auth.TOKEN_TIMEOUT", TOKEN_TIMEOUT
+    )
     await entry.runtime_data.subscriptions.async_refresh()
     assert entry.runtime_data.subscriptions.outage.failures == 0
 

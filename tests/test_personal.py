@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import time
 
 from freezegun.api import FrozenDateTimeFactory
@@ -26,6 +26,7 @@ from nomos_simulator import (
 )
 
 from .conftest import ANNA, AddEntry, personal_flow
+from .timetravel import walk
 
 
 @pytest.fixture
@@ -247,3 +248,28 @@ async def test_stored_unsendable_personal_credentials_ask_to_sign_in_again(
         for flow in hass.config_entries.flow.async_progress()
         if flow["context"]["source"] == "reauth"
     ]
+
+
+async def test_refused_personal_credentials_are_asked_again_hourly_not_every_poll(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    david_personal: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Rotated at Nomos: reauth is asked for once, and the refused secret is sent at most
+    once an hour (not on every poll) until Nomos accepts it again."""
+    simulator.clients[ANALOG_CLIENT_ID].secret = "rotated-secret"
+    tokens = david_personal.runtime_data.tokens
+    tokens.token = {**tokens.token, "expires_at": 0}
+    simulator.token_requests.clear()
+    start = datetime.now(UTC)
+    await walk(hass, freezer, start + timedelta(hours=24), timedelta(minutes=5))
+    refused = len(simulator.token_requests)
+    assert 1 <= refused <= 25  # one an hour at most (every poll: about 50 a day)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [config_entries.SOURCE_REAUTH]
+    # Nomos takes the old secret back: found within the hour, reauth withdrawn.
+    simulator.clients[ANALOG_CLIENT_ID].secret = ANALOG_CLIENT_SECRET
+    await walk(hass, freezer, start + timedelta(hours=25, minutes=5), timedelta(minutes=5))
+    assert david_personal.state is ConfigEntryState.LOADED
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []

@@ -162,14 +162,16 @@ async def _async_token_provider(
 ) -> OAuthTokenProvider | ClientCredentialsTokens:
     """Return the entry's one token provider: OAuth sign-in or personal credentials."""
     if entry.data.get(CONF_AUTH_TYPE) == AUTH_PERSONAL:
+        credentials = (entry.data[CONF_CLIENT_ID], entry.data[CONF_CLIENT_SECRET])
 
         def store(token: dict[str, Any]) -> None:
-            hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})
+            # Not over a reconfigure with other credentials that finished meanwhile.
+            if (entry.data.get(CONF_CLIENT_ID), entry.data.get(CONF_CLIENT_SECRET)) == credentials:
+                hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})
 
         return ClientCredentialsTokens(
             async_get_clientsession(hass),
-            entry.data[CONF_CLIENT_ID],
-            entry.data[CONF_CLIENT_SECRET],
+            *credentials,
             entry.data.get("token"),
             on_token=store,
         )

@@ -19,6 +19,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, LOGGER
 from .nomos_client import NomosAuthError, NomosClientCredentialsError, NomosError
+from .repairs import error_reference, markdown_safe
 
 # A transient problem this old is worth telling the user about.
 PERSISTENT_OUTAGE = timedelta(days=1)
@@ -74,7 +75,7 @@ class AccessMonitor:
                     is_fixable=False,
                     severity=ir.IssueSeverity.ERROR,
                     translation_key="application_credentials_rejected",
-                    translation_placeholders={"name": self._entry.title},
+                    translation_placeholders={"name": markdown_safe(self._entry.title)},
                     learn_more_url="/config/application_credentials",
                 )
             return
@@ -86,7 +87,10 @@ class AccessMonitor:
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
                 translation_key="nomos_unreachable",
-                translation_placeholders={"name": self._entry.title, "answer": str(error)},
+                translation_placeholders={
+                    "name": markdown_safe(self._entry.title),
+                    "answer": error_reference(error),
+                },
             )
 
     @callback

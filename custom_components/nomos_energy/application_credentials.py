@@ -17,7 +17,7 @@ from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CREDENTIALS_CONTACT, DEVELOPER_DASHBOARD_URL, LOGGER, MY_REDIRECT_URI
-from .nomos_client import authorize_url, request_token, token_url
+from .nomos_client import NomosAuthError, authorize_url, request_token, token_url
 
 
 class NomosOAuth2Implementation(config_entry_oauth2_flow.LocalOAuth2ImplementationWithPkce):
@@ -41,9 +41,16 @@ class NomosOAuth2Implementation(config_entry_oauth2_flow.LocalOAuth2Implementati
         return self._name
 
     async def _async_refresh_token(self, token: dict[str, Any]) -> dict[str, Any]:
-        """Refresh with exactly the documented body: grant_type and refresh_token."""
+        """Refresh with exactly the documented body: grant_type and refresh_token.
+
+        A token without a refresh token (an old backup, a hand-edited file) can
+        only be replaced by signing in again: NomosAuthError, nothing is sent.
+        """
+        refresh_token = token.get("refresh_token")
+        if not isinstance(refresh_token, str) or not refresh_token:
+            raise NomosAuthError("The stored sign-in has no refresh token: sign in again")
         new_token = await self._token_request(
-            {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}
+            {"grant_type": "refresh_token", "refresh_token": refresh_token}
         )
         return {**token, **new_token}
 

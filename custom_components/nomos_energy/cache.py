@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+import inspect
+import sys
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 
+from .appliance_plan import Plan
 from .const import BACKFILL_DAYS, DOMAIN, LOGGER
 from .daily_totals import DayTotal
 from .nomos_client import NomosError, Subscription
@@ -21,6 +26,190 @@ SAVE_DELAY = 1
 # read the last two months, the daily saving statistic is rewritten from all of
 # them when the comparison settings change (about 30 bytes a day).
 DAY_TOTALS_KEPT = timedelta(days=BACKFILL_DAYS + 31)
+# What reading a damaged value can raise.
+_DAMAGE = (
+    NomosError,
+    KeyError,
+    TypeError,
+    ValueError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+)
+# Newer Home Assistant releases refuse a file of a newer major version unless the Store
+# may read it; older ones hand it to `_async_migrate_func` (see there) either way.
+_READ_NEWER: dict[str, Any] = (
+    {"max_readable_version": sys.maxsize}
+    if "max_readable_version" in inspect.signature(Store.__init__).parameters
+    else {}
+)
+
+
+class _CacheStore(Store[Any]):
+    """The cache's file (whatever it holds); one of a newer version is read, not refused."""
+
+    # The storage version the loaded file was written with, when not this one's.
+    migrated_from: int | None = None
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: Any
+    ) -> Any:
+        """Hand the stored sections on as they are: NomosCache reads them one by one.
+
+        Only version 1 exists. A newer file means the integration was downgraded.
+        Starting empty would re-import two years of usage and forget hidden
+        devices and running plans; refusing to write would lose every change
+        until the next upgrade. So whatever this version can read is used, the
+        rest dropped (what Nomos can give again is fetched again), and the file
+        is then written in this version's format (the Store saves it at once;
+        NomosCache writes the clean form right after), which a newer version
+        upgrades like any version 1 file. A newer version must therefore rename
+        a section whose meaning it changes, rather than reuse its name.
+        """
+        if not isinstance(old_major_version, int):
+            raise TypeError("storage version")  # a damaged header: NomosCache starts empty
+        self.migrated_from = old_major_version
+        return old_data
+
+
+class _Sections:
+    """Reads the stored sections, dropping only what is damaged and naming where."""
+
+    def __init__(self, stored: Mapping[str, Any]) -> None:
+        self._stored = stored
+        self.damaged: set[str] = set()
+
+    def value[T](self, section: str, read: Callable[[Any], T], default: T) -> T:
+        """Read one value; a missing or null one is the default, a damaged one too."""
+        raw = self._stored.get(section)
+        if raw is None:
+            return default
+        try:
+            return read(raw)
+        except _DAMAGE as err:
+            self.damage(section, err)
+            return default
+
+    def entries[K, V](
+        self, section: str, raw: Any, key: Callable[[str], K], read: Callable[[Any], V]
+    ) -> dict[K, V]:
+        """Read a JSON object entry by entry: a damaged entry is dropped alone."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.damage(section, TypeError(type(raw).__name__))
+            return {}
+        result: dict[K, V] = {}
+        for name, item in raw.items():
+            try:
+                result[key(name)] = read(item)
+            except _DAMAGE as err:
+                self.damage(section, err)
+        return result
+
+    def section[V](self, section: str, read: Callable[[Any], V]) -> dict[str, V]:
+        """Read a section keyed by subscription (or planner), entry by entry."""
+        return self.entries(section, self._stored.get(section), str, read)
+
+    def damage(self, section: str, err: Exception) -> None:
+        """Remember a damaged section (the error's text may hold personal data)."""
+        LOGGER.debug("Damaged Nomos cache section %s: %s", section, type(err).__name__)
+        self.damaged.add(section)
+
+
+def _aware(value: Any) -> datetime:
+    """Read a timestamp; a naive one could not be compared with the clock."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("naive timestamp")
+    return moment
+
+
+def _day(value: Any) -> date:
+    return date.fromisoformat(value)
+
+
+def _subscriptions(items: Any) -> dict[str, Subscription]:
+    # All or nothing: a subscription missing from a partial list would look
+    # ended, and its device would be removed.
+    if not isinstance(items, list):
+        raise TypeError("subscriptions")
+    return {
+        subscription.id: subscription
+        for subscription in (Subscription.from_fields(Fields(item)) for item in items)
+    }
+
+
+def _schedule(items: Any) -> PriceSchedule:
+    if not isinstance(items, list) or not all(_interval_shape(item) for item in items):
+        raise TypeError("prices")
+    return PriceSchedule.from_json(items)
+
+
+def _interval_shape(item: Any) -> bool:
+    # The components are used as numbers later, long after loading.
+    return (
+        isinstance(item, list)
+        and len(item) == 4
+        and isinstance(item[3], dict)
+        and all(value is None or isinstance(value, int | float) for value in item[3].values())
+    )
+
+
+def _day_total(data: Any) -> DayTotal:
+    if not isinstance(data, list):
+        raise TypeError("day total")
+    return DayTotal.from_json(data)
+
+
+def _days(days: Any, sections: _Sections) -> dict[date, DayTotal]:
+    """Read one subscription's day totals; a damaged day is dropped alone."""
+    if not isinstance(days, dict):
+        raise TypeError("day totals")
+    return sections.entries("day_totals", days, _day, _day_total)
+
+
+def _hidden(items: Any, sections: _Sections) -> set[str]:
+    """Read the deleted devices' subscriptions; what is not an id is dropped alone."""
+    if not isinstance(items, list):
+        raise TypeError("hidden")
+    if not all(isinstance(item, str) for item in items):
+        sections.damage("hidden", TypeError("hidden"))
+    return {item for item in items if isinstance(item, str)}
+
+
+def _energy(data: Any) -> dict[str, Any]:
+    # The energy coordinator reads the content; it imports again what it cannot read.
+    if not isinstance(data, dict):
+        raise TypeError("energy")
+    return dict(data)
+
+
+def _plan(data: Any) -> dict[str, Any]:
+    """Check a planner's stored plan: the planners then read it without surprises."""
+    if not isinstance(data, dict):
+        raise TypeError("plan")
+    if data.get("plan") is not None:
+        plan = Plan.from_json(data["plan"])
+        moments = [moment for segment in plan.segments for moment in segment]
+        if not moments or any(m.tzinfo is None for m in (*moments, plan.deadline)):
+            raise ValueError("plan")
+        if not all(
+            value is None or isinstance(value, int | float)
+            for value in (plan.average_ct, plan.cost_eur, plan.cost_now_eur)
+        ):
+            raise TypeError("plan")
+    if data.get("served_until") is not None:
+        _aware(data["served_until"])
+    return dict(data)
+
+
+def _comparison(settings: Any) -> tuple[float, ...] | None:
+    if settings is None:
+        return None
+    if not isinstance(settings, list):
+        raise TypeError("comparison")
+    return tuple(float(x) for x in settings)
 
 
 class NomosCache:
@@ -28,8 +217,8 @@ class NomosCache:
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Create the cache for one config entry."""
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True
+        self._store = _CacheStore(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True, **_READ_NEWER
         )
         self.subscriptions: dict[str, Subscription] | None = None
         # When the subscriptions were last read from Nomos.
@@ -51,45 +240,52 @@ class NomosCache:
         self.comparison_written: dict[str, tuple[float, ...] | None] = {}
 
     async def async_load(self) -> None:
-        """Load what was stored; a damaged cache is ignored, never fatal."""
-        stored = await self._store.async_load()
-        if not stored:
-            return
+        """Load what was stored; damage is dropped part by part, never fatal.
+
+        Each section, and within it each subscription, planner or day, is read on
+        its own: a damaged one is dropped (and fetched from Nomos again), the rest
+        (running plans, import progress, hidden devices) is kept. One warning
+        names the dropped sections, never their content.
+        """
         try:
-            if stored.get("subscriptions") is not None:
-                self.subscriptions = {
-                    item["id"]: Subscription.from_fields(Fields(item))
-                    for item in stored["subscriptions"]
-                }
-            self.prices = {
-                sub_id: PriceSchedule.from_json(items)
-                for sub_id, items in stored.get("prices", {}).items()
-            }
-            self.imported_until = {
-                sub_id: date.fromisoformat(day)
-                for sub_id, day in stored.get("imported_until", {}).items()
-            }
-            self.hidden = {str(sub_id) for sub_id in stored.get("hidden", [])}
-            if fetched_at := stored.get("subscriptions_fetched_at"):
-                self.subscriptions_fetched_at = datetime.fromisoformat(fetched_at)
-            self.day_totals = {
-                sub_id: {date.fromisoformat(day): DayTotal.from_json(v) for day, v in days.items()}
-                for sub_id, days in stored.get("day_totals", {}).items()
-            }
-            self.energy = dict(stored.get("energy", {}))
-            self.plans = dict(stored.get("plans", {}))
-            self.comparison_written = {
-                sub_id: None if settings is None else tuple(float(x) for x in settings)
-                for sub_id, settings in stored.get("comparison_written", {}).items()
-            }
-            if run_at := stored.get("energy_run_at"):
-                self.energy_run_at = datetime.fromisoformat(run_at)
-        except (NomosError, KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
-            LOGGER.warning("Ignoring the damaged Nomos cache: %s", err)
-            self.subscriptions, self.prices, self.imported_until = None, {}, {}
-            self.hidden, self.day_totals = set(), {}
-            self.energy, self.energy_run_at, self.plans = {}, None, {}
-            self.comparison_written = {}
+            stored = await self._store.async_load()
+        except (HomeAssistantError, NotImplementedError, *_DAMAGE):
+            # Not even the file's header is readable: start empty; the first
+            # change (the subscriptions, within moments) replaces the file.
+            LOGGER.warning("Ignoring the damaged Nomos cache: it is not readable")
+            return
+        if stored is None:
+            return
+        if not isinstance(stored, dict):
+            LOGGER.warning("Ignoring the damaged Nomos cache: it is not readable")
+            return
+        sections = _Sections(stored)
+        self.subscriptions = sections.value("subscriptions", _subscriptions, None)
+        if self.subscriptions is not None:
+            self.subscriptions_fetched_at = sections.value("subscriptions_fetched_at", _aware, None)
+        self.prices = sections.section("prices", _schedule)
+        self.imported_until = sections.section("imported_until", _day)
+        self.hidden = sections.value("hidden", lambda items: _hidden(items, sections), set())
+        self.day_totals = sections.section("day_totals", lambda days: _days(days, sections))
+        self.energy = sections.section("energy", _energy)
+        self.plans = sections.section("plans", _plan)
+        self.comparison_written = sections.section("comparison_written", _comparison)
+        self.energy_run_at = sections.value("energy_run_at", _aware, None)
+        newer = self._store.migrated_from
+        if newer is not None and newer > STORAGE_VERSION:
+            LOGGER.warning(
+                "The Nomos cache was written by a newer version of this integration "
+                "(storage version %s); using what this version can read%s",
+                newer,
+                f", ignoring: {', '.join(sorted(sections.damaged))}" if sections.damaged else "",
+            )
+        elif sections.damaged:
+            LOGGER.warning(
+                "Ignoring the damaged Nomos cache parts: %s", ", ".join(sorted(sections.damaged))
+            )
+        if sections.damaged or newer is not None:
+            # Write the clean form, so the next start reads no damage again.
+            self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
     def set_subscriptions(
         self, subscriptions: dict[str, Subscription], fetched_at: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
 import logging
@@ -38,6 +39,7 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
+from .api import async_wait_for_refreshes, forget_refusal, refresh_in_flight
 from .const import (
     AUTH_OAUTH,
     AUTH_PERSONAL,
@@ -103,6 +105,10 @@ class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
     """Sign in on Nomos's hosted page; the Nomos customer is the unique id."""
 
     DOMAIN = DOMAIN
+    # Reauth and reconfigure: the new sign-in's entry data, stored once no refresh
+    # of the old sign-in runs, and the task that waits for that.
+    _new_sign_in: dict[str, Any] | None = None
+    _old_refresh: asyncio.Task[None] | None = None
 
     @property
     def logger(self) -> logging.Logger:
@@ -231,18 +237,53 @@ class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
         await self.async_set_unique_id(customer_id)
         if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
             self._abort_if_unique_id_mismatch(reason="wrong_account")
-            entry = (
-                self._get_reauth_entry()
-                if self.source == SOURCE_REAUTH
-                else self._get_reconfigure_entry()
-            )
-            # The entry's update listener is for options and appliances (a token refresh
-            # must not reload); new credentials reload it from here.
-            result = self.async_update_and_abort(entry, data=data)
-            self.hass.config_entries.async_schedule_reload(entry.entry_id)
-            return result
+            self._new_sign_in = data
+            return await self.async_step_finish_old_refresh()
         self._abort_if_unique_id_configured()
         return self.async_create_entry(title=title, data=data)
+
+    def _signed_in_entry(self) -> ConfigEntry:
+        """Return the entry being re-authenticated or reconfigured."""
+        if self.source == SOURCE_REAUTH:
+            return self._get_reauth_entry()
+        return self._get_reconfigure_entry()
+
+    async def async_step_finish_old_refresh(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let a refresh of the old sign-in end before the new one is stored.
+
+        Nomos has rotated its token already; when it ends, it stores that token.
+        After the new sign-in it would replace it. Each refresh ends within
+        api.REFRESH_LIMIT; meanwhile the dialog says what it waits for.
+        """
+        entry_id = self._signed_in_entry().entry_id
+        if self._old_refresh is None:
+            if not refresh_in_flight(self.hass, entry_id):
+                return await self.async_step_store_sign_in()
+            self._old_refresh = self.hass.async_create_task(
+                async_wait_for_refreshes(self.hass, entry_id), f"{DOMAIN} finish old refresh"
+            )
+        if not self._old_refresh.done():
+            return self.async_show_progress(
+                step_id="finish_old_refresh",
+                progress_action="finish_old_refresh",
+                progress_task=self._old_refresh,
+            )
+        return self.async_show_progress_done(next_step_id="store_sign_in")
+
+    async def async_step_store_sign_in(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Store the new sign-in and reload the entry with it."""
+        entry = self._signed_in_entry()
+        assert self._new_sign_in is not None
+        forget_refusal(self.hass, entry.entry_id)
+        # The entry's update listener is for options and appliances (a token refresh
+        # must not reload); new credentials reload it from here.
+        result = self.async_update_and_abort(entry, data=self._new_sign_in)
+        self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return result
 
     async def async_step_creation(
         self, user_input: dict[str, Any] | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 import logging
 from typing import Final
 
@@ -10,6 +10,11 @@ DOMAIN: Final = "nomos_energy"
 LOGGER = logging.getLogger(__package__)
 
 MANUFACTURER: Final = "Nomos"
+
+# The first and last day an action accepts: far from Python's limits (years 1 and
+# 9999), so a time-zone shift or a month's arithmetic never overflows; Nomos has
+# no data outside them anyway.
+ACTION_DAYS: Final = (date(2000, 1, 1), date(2099, 12, 31))
 
 # Entry data: how the entry signs in.
 CONF_AUTH_TYPE: Final = "auth_type"

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+import hashlib
+import math
+import re
+from typing import Literal
+import unicodedata
 
 from homeassistant.components.recorder.models import (
     StatisticData,
@@ -24,15 +30,84 @@ from homeassistant.util.unit_conversion import EnergyConverter
 from .const import DOMAIN, LOGGER
 from .nomos_client import Subscription
 from .price_schedule import HourlyPrice, day_start
-from .usage_statistics import HourlyUsage, StatisticRow, running_sums
+from .usage_statistics import HOUR, HourlyUsage, StatisticRow, running_sums
 
 PRICE_UNIT = "EUR/kWh"
 # How far back to look for the running sum before an import window.
 _SUM_LOOKBACK = (timedelta(days=45), timedelta(days=800))
 
 
+# Contract numbers as Nomos issues them; their statistic ids are in users'
+# dashboards and long-term statistics and never change.
+_ORDINARY_NUMBER = re.compile(r"[A-Za-z0-9]+")
+_SLUG_MAX = 32
+
+
 def _slug(subscription: Subscription) -> str:
-    return "".join(c for c in subscription.display_number.lower() if c.isalnum())
+    """Return the subscription's part of its statistic ids: ASCII, one per subscription.
+
+    An ordinary number keeps its id, the number in lowercase. Any other one is
+    spelled in ASCII letters and digits and gets a stable hash of the
+    subscription id, so `4X44-EMKX` never shares the ids of `4X44EMKX`, nor
+    `MÜLLER1` those of `MULLER1` (Unicode decomposition is stable, unlike a
+    transliteration library that may change with an update).
+    """
+    number = subscription.display_number
+    if _ORDINARY_NUMBER.fullmatch(number):
+        return number.lower()
+    ascii_text = unicodedata.normalize("NFKD", number).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    slug = "_".join(words)[:_SLUG_MAX].strip("_") or "nomos"
+    digest = hashlib.sha256(subscription.id.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{slug}_{digest[:8]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """The last row of one statistic an import queued: proof that the recorder stored it."""
+
+    statistic_id: str
+    start: datetime
+    field: Literal["sum", "mean"]
+    value: float
+
+
+def recorder_running(hass: HomeAssistant) -> bool:
+    """Return whether the recorder is there and its thread runs (it stores what is queued)."""
+    return "recorder" in hass.config.components and get_instance(hass).is_running
+
+
+async def async_stored(hass: HomeAssistant, written: Sequence[Written]) -> bool:
+    """Return whether the recorder has stored every queued import.
+
+    The recorder queues imports and only logs a failed write, so each
+    statistic's last row is read back once the queue has run. Without the
+    recorder at all there is nothing to store: the import counts as done (else
+    every daily run would fetch the whole history again); a recorder that is
+    there but not running holds the mark until it runs.
+    """
+    if "recorder" not in hass.config.components:
+        return True
+    if not recorder_running(hass):
+        return False
+    instance = get_instance(hass)
+    await instance.async_block_till_done()
+    for row in written:
+        rows = await instance.async_add_executor_job(
+            statistics_during_period,
+            hass,
+            row.start,
+            row.start + HOUR,
+            {row.statistic_id},
+            "hour",
+            None,
+            {row.field},
+        )
+        found = rows.get(row.statistic_id, [])
+        value = found[0].get(row.field) if found else None
+        if value is None or not math.isclose(value, row.value, rel_tol=1e-9, abs_tol=1e-9):
+            return False
+    return True
 
 
 def statistic_kinds(subscription: Subscription) -> tuple[str, str]:
@@ -90,18 +165,18 @@ def _data(rows: Sequence[StatisticRow]) -> list[StatisticData]:
 
 async def async_import_hours(
     hass: HomeAssistant, subscription: Subscription, hours: Sequence[HourlyUsage]
-) -> None:
-    """Write the hours as consumption (kWh) and cost (EUR) statistics.
+) -> list[Written]:
+    """Write the hours as consumption (kWh) and cost (EUR) statistics; return their last rows.
 
     The running sums continue from the last hour before the first imported
     one, so re-importing a window replaces its hours without double counting;
     the window always reaches the newest data, so no later sum is left behind.
     """
     if not hours:
-        return
-    if "recorder" not in hass.config.components:
+        return []
+    if not recorder_running(hass):
         LOGGER.debug("The recorder is not running; no statistics are imported")
-        return
+        return []
     consumption_id, cost_id = statistic_ids(subscription)
     # Earlier imports may still sit in the recorder's queue: read after them.
     await get_instance(hass).async_block_till_done()
@@ -127,7 +202,9 @@ async def async_import_hours(
         ),
         _data(consumption),
     )
+    written = [Written(consumption_id, consumption[-1].start, "sum", consumption[-1].sum)]
     if cost:
+        written.append(Written(cost_id, cost[-1].start, "sum", cost[-1].sum))
         async_add_external_statistics(
             hass,
             StatisticMetaData(
@@ -141,6 +218,7 @@ async def async_import_hours(
             ),
             _data(cost),
         )
+    return written
 
 
 class DailyStatistic(StrEnum):
@@ -162,15 +240,15 @@ async def async_import_daily(
     values: Mapping[date, float],
     *,
     from_scratch: bool = False,
-) -> None:
-    """Write each day's value (EUR) as a row at its local midnight.
+) -> list[Written]:
+    """Write each day's value (EUR) as a row at its local midnight; return the last row.
 
     Like the usage, re-importing days replaces their rows and the running sum
     continues from the row before the first day; `from_scratch` starts it at
     zero (the statistic was just cleared).
     """
-    if not values or "recorder" not in hass.config.components:
-        return
+    if not values or not recorder_running(hass):
+        return []
     statistic_id = daily_statistic_id(subscription, kind)
     days = sorted(values.items())
     await get_instance(hass).async_block_till_done()
@@ -192,26 +270,28 @@ async def async_import_daily(
         ),
         rows,
     )
+    return [Written(statistic_id, day_start(days[-1][0]), "sum", running)]
 
 
 async def async_clear_daily(
     hass: HomeAssistant, subscription: Subscription, kind: DailyStatistic
 ) -> None:
     """Delete a daily statistic with all its rows (its settings changed or were removed)."""
-    if "recorder" in hass.config.components:
+    if recorder_running(hass):
         get_instance(hass).async_clear_statistics([daily_statistic_id(subscription, kind)])
 
 
 async def async_import_prices(
     hass: HomeAssistant, subscription: Subscription, hours: Sequence[HourlyPrice]
-) -> None:
-    """Write the all-in price as an hourly statistic: mean, minimum and maximum in EUR/kWh.
+) -> list[Written]:
+    """Write the all-in price as an hourly statistic (mean, minimum, maximum in EUR/kWh).
 
     Re-importing an hour replaces it, so the daily import can simply write
-    every hour it reads again.
+    every hour it reads again. Returns the last row.
     """
-    if not hours or "recorder" not in hass.config.components:
-        return
+    if not hours or not recorder_running(hass):
+        return []
+    statistic_id = price_statistic_id(subscription)
     async_add_external_statistics(
         hass,
         StatisticMetaData(
@@ -219,7 +299,7 @@ async def async_import_prices(
             has_sum=False,
             name=await _name(hass, subscription, "payout" if subscription.is_feed_in else "price"),
             source=DOMAIN,
-            statistic_id=price_statistic_id(subscription),
+            statistic_id=statistic_id,
             unit_class=None,
             unit_of_measurement=PRICE_UNIT,
         ),
@@ -228,3 +308,4 @@ async def async_import_prices(
             for hour in hours
         ],
     )
+    return [Written(statistic_id, hours[-1].start, "mean", hours[-1].mean)]

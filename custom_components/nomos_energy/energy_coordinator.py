@@ -44,10 +44,13 @@ from .daily_totals import (
 )
 from .energy import (
     DailyStatistic,
+    Written,
     async_clear_daily,
     async_import_daily,
     async_import_hours,
     async_import_prices,
+    async_stored,
+    recorder_running,
 )
 from .invoice_check import InvoiceCheck, check_invoice
 from .nomos_client import Invoice, NomosClient, NomosError, Subscription
@@ -220,13 +223,16 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
         run_at = self.cache.energy_run_at
         if run_at is None:
             return False
-        try:
-            self.data = {
-                sub_id: EnergyData.from_json(data) for sub_id, data in self.cache.energy.items()
-            }
-        except (NomosError, KeyError, TypeError, ValueError, IndexError) as err:
-            LOGGER.warning("Ignoring the damaged cached invoices: %s", err)
-            return False
+        data: dict[str, EnergyData] = {}
+        for sub_id, stored in self.cache.energy.items():
+            try:
+                data[sub_id] = EnergyData.from_json(stored)
+            except (NomosError, KeyError, TypeError, ValueError, IndexError, AttributeError):
+                # Invoices are read again with the usage, from the kept import mark:
+                # run now (no personal data in the log).
+                LOGGER.warning("Ignoring the damaged Nomos cache parts: energy")
+                return False
+        self.data = data
         self._schedule_after(run_at)
         now = dt_util.utcnow()
         self.update_interval = max(self.due_at - now, timedelta(seconds=1))
@@ -350,15 +356,20 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
         """Import usage of Berlin days [start, end) chunk by chunk; return the hours.
 
         Each chunk is imported as soon as it is read, and progress is kept, so
-        an interrupted first import resumes where it stopped.
+        an interrupted first import resumes where it stopped. The progress mark
+        moves over a chunk only once the recorder has stored its rows: after a
+        failed write (or without a running recorder) the next run imports the
+        range again, and no gap stays behind.
         """
         hours: list[HourlyUsage] = []
         async with self.import_lock:
+            # Chunks are stored in order: after one is not, the mark stays before it.
+            stored = True
             async for chunk in self.usage_chunks(subscription.id, start, end):
                 chunk_hours = hourly_from_quarters(chunk.quarters)
-                await async_import_hours(self.hass, subscription, chunk_hours)
+                written = await async_import_hours(self.hass, subscription, chunk_hours)
                 # The prices came with the chunk: no extra request for their history.
-                await async_import_prices(
+                written += await async_import_prices(
                     self.hass,
                     subscription,
                     hourly_prices(
@@ -370,28 +381,40 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
                 # and each day's benefit and saving as statistics for graphs over time.
                 totals = day_totals(chunk.quarters)
                 self.cache.set_day_totals(subscription.id, totals, local_date(dt_util.utcnow()))
-                await self._import_daily_figures(subscription, totals)
+                written += await self._import_daily_figures(subscription, totals)
+                if stored and not await async_stored(self.hass, written):
+                    stored = False
+                    self._not_stored(chunk.start)
                 known = self.cache.imported_until.get(subscription.id)
-                if known is None or chunk.end > known:
+                if stored and (known is None or chunk.end > known):
                     self.cache.set_imported_until(subscription.id, chunk.end)
         return hours
 
+    def _not_stored(self, start: date) -> None:
+        """Say once per import that its statistics wait for the next run."""
+        LOGGER.warning(
+            "The recorder did not store the Nomos statistics from %s on (it is not "
+            "running or the write failed); the next daily import writes them again",
+            start.isoformat(),
+        )
+
     async def _import_daily_figures(
         self, subscription: Subscription, totals: Mapping[date, DayTotal]
-    ) -> None:
+    ) -> list[Written]:
         """Write the days' shifting benefit and, with a comparison tariff, their saving."""
         if subscription.is_feed_in:
-            return
-        await async_import_daily(
+            return []
+        written = await async_import_daily(
             self.hass, subscription, DailyStatistic.BENEFIT, daily_benefits(totals)
         )
         if not await self._sync_comparison(subscription):
-            await async_import_daily(
+            written += await async_import_daily(
                 self.hass,
                 subscription,
                 DailyStatistic.SAVED,
                 daily_savings(totals, self.comparison),
             )
+        return written
 
     async def _sync_comparison(self, subscription: Subscription) -> bool:
         """Rewrite the whole saving statistic when the comparison settings changed.
@@ -401,22 +424,23 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
         is cleared when the comparison was turned off. Returns whether it did.
         """
         settings = self.comparison.fingerprint
-        if (
-            self.cache.comparison_written.get(subscription.id) == settings
-            or "recorder" not in self.hass.config.components
+        if self.cache.comparison_written.get(subscription.id) == settings or not (
+            recorder_running(self.hass)
         ):
             return False
         if self.cache.comparison_written.get(subscription.id) is not None:
             await async_clear_daily(self.hass, subscription, DailyStatistic.SAVED)
         totals = self.cache.day_totals.get(subscription.id, {})
-        await async_import_daily(
+        written = await async_import_daily(
             self.hass,
             subscription,
             DailyStatistic.SAVED,
             daily_savings(totals, self.comparison),
             from_scratch=True,
         )
-        self.cache.set_comparison_written(subscription.id, settings)
+        # Only a stored rewrite counts: otherwise the next import tries again.
+        if await async_stored(self.hass, written):
+            self.cache.set_comparison_written(subscription.id, settings)
         return True
 
     async def async_sync_comparisons(self) -> None:

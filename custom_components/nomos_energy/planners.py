@@ -20,7 +20,6 @@ from homeassistant.util import dt as dt_util
 
 from .appliance_plan import ApplianceSpec, Plan, make_plan, next_deadline
 from .cache import NomosCache
-from .const import LOGGER
 from .coordinator import PriceCoordinator
 from .price_schedule import PriceSchedule
 
@@ -78,17 +77,15 @@ class PlannerManager:
             planner = Planner(
                 subentry_id, spec_from_subentry(subentry), subentry.data[CONF_SUBSCRIPTION_ID]
             )
-            try:
-                # A plan made for other settings (the appliance was changed) is made again,
-                # unless its run has begun.
-                plan = Plan.from_json(stored["plan"]) if stored.get("plan") else None
-                same_settings = stored.get("settings") == _settings(subentry)
-                if plan is not None and (same_settings or plan.started(dt_util.utcnow())):
-                    planner.plan = plan
-                if stored.get("served_until"):
-                    planner.served_until = datetime.fromisoformat(stored["served_until"])
-            except (KeyError, TypeError, ValueError) as err:
-                LOGGER.warning("Ignoring the damaged plan of %s: %s", subentry.title, err)
+            # The cache checked the stored plan's shape (a damaged one is not there).
+            # A plan made for other settings (the appliance was changed) is made again,
+            # unless its run has begun.
+            plan = Plan.from_json(stored["plan"]) if stored.get("plan") else None
+            same_settings = stored.get("settings") == _settings(subentry)
+            if plan is not None and (same_settings or plan.started(dt_util.utcnow())):
+                planner.plan = plan
+            if stored.get("served_until"):
+                planner.served_until = datetime.fromisoformat(stored["served_until"])
             self.planners[subentry_id] = planner
             self._settings[subentry_id] = _settings(subentry)
         self._seen: dict[str, PriceSchedule] = {}

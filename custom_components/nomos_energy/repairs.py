@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
+import unicodedata
 
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.core import HomeAssistant, callback
@@ -18,6 +20,42 @@ if TYPE_CHECKING:
     from .coordinator import NomosConfigEntry
 
 ISSUE_UPGRADE_API_VERSION = "upgrade_api_version"
+
+# What starts Markdown (or HTML) inside a line: emphasis, code, links and images,
+# tags and entities, strikethrough, tables, and the autolinks of `http:` and `www.`.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~&:.])")
+
+
+def markdown_safe(text: str, limit: int = 80) -> str:
+    """Return text from Nomos as literal text for a repair's Markdown: one short line.
+
+    Repairs render their placeholders as Markdown: text from the API must not
+    become a link, an image or a heading there. Whitespace (newlines too)
+    becomes single spaces, control and format characters go, the rest is cut
+    to `limit` characters and every Markdown character is backslash-escaped.
+    """
+    words = " ".join(text.split())  # before dropping control characters: \n is one
+    line = "".join(char for char in words if not unicodedata.category(char).startswith("C"))
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", line)
+
+
+def error_reference(error: NomosError) -> str:
+    """Return what support needs of a failed request, never Nomos's free text.
+
+    The HTTP status, Nomos's error code and its request id (the exception's class
+    for a failure without an answer: a timeout, a broken connection), as literal
+    text for a repair: the message is free text from whoever answered (Nomos, a
+    proxy) and is left out.
+    """
+    parts = [f"HTTP {error.status}"] if error.status is not None else []
+    if error.code:
+        parts.append(error.code)
+    text = " ".join(parts) or type(error).__name__
+    if error.request_id:
+        text += f", request id {error.request_id}"
+    return markdown_safe(text)
 
 
 def _ended_issue(subscription_id: str) -> str:
@@ -48,7 +86,7 @@ def async_update_subscription_issues(hass: HomeAssistant, entry: NomosConfigEntr
                 is_persistent=False,
                 severity=ir.IssueSeverity.WARNING,
                 translation_key="subscription_ended",
-                translation_placeholders={"number": subscription.display_number},
+                translation_placeholders={"number": markdown_safe(subscription.display_number)},
                 data={"entry_id": entry.entry_id, "subscription_id": sub_id},
             )
         else:
@@ -81,8 +119,8 @@ def async_update_invoice_issue(
         severity=ir.IssueSeverity.WARNING,
         translation_key="invoice_mismatch",
         translation_placeholders={
-            "number": number,
-            "invoice": invoice.number,
+            "number": markdown_safe(number),
+            "invoice": markdown_safe(invoice.number),
             "invoice_kwh": f"{check.invoice_kwh:.1f}",
             "metered_kwh": f"{check.metered_kwh:.1f}",
             "difference": f"{check.difference_kwh:+.1f}",
@@ -152,7 +190,7 @@ class RemoveEndedSubscriptionFlow(RepairsFlow):
         return self.async_show_form(
             step_id="confirm",
             data_schema=vol.Schema({}),
-            description_placeholders={"number": number},
+            description_placeholders={"number": markdown_safe(number)},
         )
 
 

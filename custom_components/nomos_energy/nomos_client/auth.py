@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Awaitable, Callable, Mapping
+import logging
 import time
-from typing import Any
+from typing import Any, Final
 import unicodedata
 
 import aiohttp
@@ -28,11 +29,24 @@ from .errors import (
     NomosTokenEndpointError,
     error_from_response,
 )
+from .models import finite_number
 from .transport import MALFORMED, send
+
+_LOGGER = logging.getLogger(__name__)
 
 # Renew this long before the access token expires.
 RENEW_BEFORE_EXPIRY = 60.0
 TOKEN_TIMEOUT = 30.0
+# The access-token lifetime Nomos documents, assumed when a successful token
+# answer lacks a usable `expires_in`: discarding the answer would lose the
+# rotated refresh token it carries, and with it the grant.
+DEFAULT_EXPIRES_IN: Final = 3600
+# After Nomos refused personal credentials, ask again this rarely (in seconds): new
+# credentials reload the entry (and this provider) at once, and a client that Nomos
+# re-enables is found within the hour without sending refused credentials every poll.
+REFUSED_CREDENTIALS_RETRY: Final = 3600.0
+# Status codes on which the token endpoint's own words may refuse credentials.
+_REFUSAL_STATUSES: Final = frozenset({400, 401, 403})
 
 
 def _strip_pasted(value: str) -> str:
@@ -85,13 +99,18 @@ def basic_authorization(client_id: str, client_secret: str) -> str:
 def token_error(status: int, body: object, headers: Mapping[str, str]) -> NomosError:
     """Classify a failed token request by what it means for the user.
 
-    - `invalid_grant`, or Nomos's UNAUTHORIZED envelope without an OAuth error
+    The OAuth `error` decides when it is a string; otherwise Nomos's error code
+    in any envelope (flat, `{"error": {...}}`-wrapped, legacy `type`):
+
+    - `invalid_grant`, or UNAUTHORIZED on 400/401 without an OAuth error
       ("a failed refresh returns UNAUTHORIZED"): the grant is gone, sign in again;
     - `invalid_client`: the client id and secret are rejected;
     - 429 and 5xx: the usual transient errors;
     - anything else (a proxy's HTML page, 404, 408, other 400s): transient.
     """
-    oauth_error = body.get("error") if isinstance(body, Mapping) else None
+    raw_error = body.get("error") if isinstance(body, Mapping) else None
+    # OAuth puts a string in `error`; Nomos's wrapped envelope puts an object there.
+    oauth_error = raw_error if isinstance(raw_error, str) and raw_error else None
     parsed = error_from_response(status, body, headers)
     kwargs: dict[str, Any] = {
         "status": status,
@@ -102,20 +121,35 @@ def token_error(status: int, body: object, headers: Mapping[str, str]) -> NomosE
         return NomosClientCredentialsError(
             f"Nomos rejected the client id and secret (HTTP {status} invalid_client)", **kwargs
         )
-    if status in (400, 401) and (
-        oauth_error == "invalid_grant" or (oauth_error is None and parsed.code == "UNAUTHORIZED")
-    ):
+    grant_refused = (
+        oauth_error == "invalid_grant" if oauth_error is not None else parsed.code == "UNAUTHORIZED"
+    )
+    if status in (400, 401) and grant_refused:
         return NomosAuthError(
             f"Nomos refused the grant (HTTP {status} {oauth_error or parsed.code}): "
             "the access was revoked or has expired",
+            oauth_error=oauth_error,
             **kwargs,
         )
     if status == 429 or status >= 500:
         return parsed
-    what = oauth_error if isinstance(oauth_error, str) else parsed.code or "no error code"
+    what = oauth_error or parsed.code or "no error code"
     return NomosTokenEndpointError(
-        f"The Nomos token endpoint answered HTTP {status} ({what})", **kwargs
+        f"The Nomos token endpoint answered HTTP {status} ({what})",
+        oauth_error=oauth_error,
+        **kwargs,
     )
+
+
+def _expires_in(value: object) -> float:
+    """Return a usable access-token lifetime: finite and positive, else the default."""
+    seconds = finite_number(value)
+    if seconds is not None and seconds > 0:
+        return value if isinstance(value, int) else seconds
+    _LOGGER.warning(
+        "The Nomos token answer has no usable expires_in; assuming %s s", DEFAULT_EXPIRES_IN
+    )
+    return DEFAULT_EXPIRES_IN
 
 
 async def request_token(
@@ -148,10 +182,7 @@ async def request_token(
         raise token_error(exchange.status, body, exchange.headers)
     if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
         raise NomosResponseError("Invalid token response from Nomos: no access_token")
-    expires_in = body.get("expires_in")
-    if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
-        raise NomosResponseError("Invalid token response from Nomos: no expires_in")
-    return body
+    return {**body, "expires_in": _expires_in(body.get("expires_in"))}
 
 
 async def request_client_credentials_token(
@@ -164,7 +195,10 @@ async def request_client_credentials_token(
     """Obtain a token with the client-credentials grant; `expires_at` is added.
 
     For personal credentials, rejected or unusable credentials are a matter of
-    signing in again (with new credentials): they raise NomosAuthError.
+    signing in again (with new credentials): they raise NomosAuthError. That
+    takes Nomos's own words, an OAuth error or a Nomos error code (e.g.
+    `unauthorized_client`: this client may not do this); a proxy's page on a
+    400 or 403 stays a transient NomosTokenEndpointError.
     """
     try:
         token = await request_token(
@@ -173,7 +207,7 @@ async def request_client_credentials_token(
     except NomosClientCredentialsError as err:
         raise NomosAuthError(str(err), status=err.status, code=err.code) from err
     except NomosTokenEndpointError as err:
-        if err.status in (400, 403):  # e.g. unauthorized_client: this client may not do this
+        if err.status in _REFUSAL_STATUSES and (err.oauth_error or err.code):
             raise NomosAuthError(str(err), status=err.status, code=err.code) from err
         raise
     return {**token, "expires_at": time.time() + float(token["expires_in"])}
@@ -201,6 +235,7 @@ class ClientCredentialsTokens:
         self.token = token or {}
         self._on_token = on_token
         self._lock = asyncio.Lock()
+        self._refused: tuple[float, NomosAuthError] | None = None
 
     def _valid(self) -> bool:
         expires_at = self.token.get("expires_at")
@@ -214,9 +249,19 @@ class ClientCredentialsTokens:
         """Return a valid access token, renewing it first when needed."""
         async with self._lock:
             if not self._valid():
-                self.token = await request_client_credentials_token(
-                    self._session, self._client_id, self._client_secret
-                )
+                if self._refused is not None and time.time() < self._refused[0]:
+                    refusal = self._refused[1]
+                    raise NomosAuthError(
+                        str(refusal.args[0]), status=refusal.status, code=refusal.code
+                    )
+                try:
+                    self.token = await request_client_credentials_token(
+                        self._session, self._client_id, self._client_secret
+                    )
+                except NomosAuthError as err:
+                    self._refused = (time.time() + REFUSED_CREDENTIALS_RETRY, err)
+                    raise
+                self._refused = None
                 if self._on_token is not None:
                     result = self._on_token(self.token)
                     if result is not None:

@@ -12,6 +12,8 @@ import aiohttp
 from .const import API_VERSION, MAX_PAGES, PAGE_LIMIT, api_base_url
 from .errors import (
     NomosAuthError,
+    NomosEndpointUnauthorizedError,
+    NomosInvalidRequestError,
     NomosResponseError,
     error_from_response,
 )
@@ -24,6 +26,7 @@ from .models import (
     PriceSeries,
     Subscription,
     Usage,
+    finite_number,
 )
 from .transport import MALFORMED, send
 
@@ -90,9 +93,13 @@ class NomosClient:
         """Send one request and return the decoded JSON body.
 
         A 401 makes the token provider refresh once and the request is sent
-        again; a second 401 is a real rejection.
+        again. A 401 for the same token again means it cannot be renewed
+        (NomosAuthError); a 401 for a new token does not mean the grant is gone
+        (Nomos answers 401 for paths it does not serve, and a refused refresh
+        raises from the token provider): NomosEndpointUnauthorizedError.
         """
         url = f"{self._base_url}{path}"
+        rejected: str | None = None
         for attempt in range(2):
             token = await self._tokens.access_token()
             headers = {
@@ -107,7 +114,7 @@ class NomosClient:
                 limit=self._timeout,
                 what=f"{method} {path}",
                 params=params,
-                json=json_body,
+                json_body=json_body,
                 headers=headers,
             )
             status, body = exchange.status, exchange.body
@@ -115,10 +122,21 @@ class NomosClient:
                 error = error_from_response(
                     status, body if body is not MALFORMED else None, exchange.headers
                 )
-                if isinstance(error, NomosAuthError) and attempt == 0:
-                    _LOGGER.debug("Nomos rejected the access token; refreshing once")
-                    await self._tokens.invalidate(token)
-                    continue
+                if isinstance(error, NomosAuthError):
+                    if attempt == 0:
+                        _LOGGER.debug("Nomos rejected the access token; refreshing once")
+                        await self._tokens.invalidate(token)
+                        rejected = token
+                        continue
+                    if token != rejected:
+                        raise NomosEndpointUnauthorizedError(
+                            f"Nomos answered {method} {path} with HTTP {status} even for "
+                            "a new access token: this endpoint is not available to this sign-in",
+                            status=status,
+                            code=error.code,
+                            request_id=error.request_id,
+                            details=error.details,
+                        )
                 raise error
             if body is MALFORMED:
                 raise NomosResponseError(
@@ -215,7 +233,15 @@ class NomosClient:
         timestamp: datetime,
         message: str | None = None,
     ) -> MeterReading:
-        """Submit an analog meter reading (cumulative kWh) for a subscription."""
+        """Submit an analog meter reading (cumulative kWh) for a subscription.
+
+        A value that is not a finite number raises NomosInvalidRequestError
+        (a ValueError) before anything is sent.
+        """
+        if finite_number(value) is None:
+            raise NomosInvalidRequestError(
+                "The meter reading must be a finite number of kWh", field="value"
+            )
         body: dict[str, Any] = {
             "subscription": subscription_id,
             "value": value,

@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 import math
-from typing import Any
+from typing import Any, Final
+
+# The longest wait a `Retry-After` may impose. Nomos asks for seconds; a huge
+# value (a typo, a proxy, `inf`) must not stop polling for days or overflow the
+# datetime arithmetic of whoever schedules the next attempt.
+MAX_RETRY_AFTER: Final = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +71,17 @@ class NomosApiError(NomosError):
 
 
 class NomosAuthError(NomosApiError):
-    """Access is gone: a 401 even after a refresh, or Nomos refused the grant.
+    """Access is gone: Nomos refused the grant, or rejected a token that cannot be renewed.
 
     Only signing in again helps (the refresh token was revoked or expired).
+    `oauth_error` is the token endpoint's OAuth `error` string (`invalid_grant`:
+    the grant is gone for good), None when Nomos said only UNAUTHORIZED.
     """
+
+    def __init__(self, message: str, *, oauth_error: str | None = None, **kwargs: Any) -> None:
+        """Store the OAuth error string next to the parsed fields."""
+        super().__init__(message, **kwargs)
+        self.oauth_error = oauth_error
 
 
 class NomosClientCredentialsError(NomosError):
@@ -93,11 +105,34 @@ class NomosTokenEndpointError(NomosError):
     """The token endpoint gave an answer that says nothing about the grant.
 
     A proxy's HTML page, a 404, a 408, an unexpected 400: transient, retried.
+    `oauth_error` is the OAuth `error` string of the answer, if it had one.
     """
+
+    def __init__(self, message: str, *, oauth_error: str | None = None, **kwargs: Any) -> None:
+        """Store the OAuth error string next to the parsed fields."""
+        super().__init__(message, **kwargs)
+        self.oauth_error = oauth_error
+
+
+class NomosInvalidRequestError(NomosError, ValueError):
+    """A request that cannot be sent (e.g. a number that JSON cannot carry); nothing was sent."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        """Name the offending field when known."""
+        super().__init__(message)
+        self.field = field
 
 
 class NomosForbiddenError(NomosApiError):
     """The token is valid but may not do this (403)."""
+
+
+class NomosEndpointUnauthorizedError(NomosForbiddenError):
+    """A 401 again right after a new access token was issued.
+
+    Nomos also answers 401 for paths it does not serve, so this says the
+    endpoint is not available to this sign-in, not that the grant is gone.
+    """
 
 
 class NomosNotFoundError(NomosApiError):
@@ -108,9 +143,9 @@ class NomosRateLimitError(NomosApiError):
     """Too many requests (429)."""
 
     def __init__(self, message: str, *, retry_after: float | None, **kwargs: Any) -> None:
-        """Store how long Nomos asked us to wait, in seconds."""
+        """Store how long Nomos asked us to wait, in seconds (at most MAX_RETRY_AFTER)."""
         super().__init__(message, **kwargs)
-        self.retry_after = retry_after
+        self.retry_after = None if retry_after is None else _bounded_wait(retry_after)
 
 
 class NomosServerError(NomosError):
@@ -131,8 +166,18 @@ _LEGACY_TYPES = {
 }
 
 
+def _bounded_wait(seconds: float) -> float | None:
+    """Return `seconds` within 0..MAX_RETRY_AFTER (`inf` waits the longest); None for NaN."""
+    if math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
 def retry_after_seconds(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
-    """Return the wait Nomos asks for, from `Retry-After` or `ratelimit-reset`."""
+    """Return the wait Nomos asks for, from `Retry-After` or `ratelimit-reset`.
+
+    Seconds or an HTTP date; the result lies within 0..MAX_RETRY_AFTER.
+    """
     for name in ("Retry-After", "ratelimit-reset"):
         value = headers.get(name)
         if value is None:
@@ -143,13 +188,14 @@ def retry_after_seconds(headers: Mapping[str, str], now: datetime | None = None)
         except ValueError:
             try:
                 when = parsedate_to_datetime(value)
-            except (TypeError, ValueError):
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=UTC)
+                seconds = (when - (now or datetime.now(UTC))).total_seconds()
+            except (TypeError, ValueError, OverflowError, IndexError):
                 continue
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            seconds = (when - (now or datetime.now(UTC))).total_seconds()
-        if math.isfinite(seconds):
-            return max(0.0, seconds)
+        wait = _bounded_wait(seconds)
+        if wait is not None:
+            return wait
     return None
 
 

@@ -13,10 +13,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 import itertools
+import logging
 import math
 from typing import Any, Final, Literal
 
 from .errors import NomosResponseError
+
+_LOGGER = logging.getLogger(__name__)
 
 SubscriptionStatus = Literal["pending", "active", "ended"]
 MeterType = Literal["smart", "analog"]
@@ -32,28 +35,80 @@ PRICE_RESOLUTIONS: Final = {
 USAGE_RESOLUTIONS: Final = ("15min", "hour", "day", "week", "month")
 
 
+def finite_number(value: object) -> float | None:
+    """Return a JSON number as a finite float, or None (booleans, NaN, inf, huge ints)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float range
+        return None
+    return number if math.isfinite(number) else None
+
+
+class TimestampOutOfRange(ValueError):
+    """A well-formed timestamp that UTC cannot hold."""
+
+
 def parse_timestamp(value: str) -> datetime:
-    """Parse an ISO-8601 timestamp or a plain date into an aware UTC datetime."""
+    """Parse an ISO-8601 timestamp or a plain date into an aware UTC datetime.
+
+    Raises ValueError, also for a moment that UTC cannot hold (year 1 or 9999
+    shifted across an offset overflows).
+    """
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise TimestampOutOfRange(f"{value!r} is out of range in UTC") from None
+
+
+class _Skipped:
+    """What one response's optional values lost to overflow (logged once per response)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
 
 
 class Fields:
-    """Read typed fields of one JSON object, naming the path on failure."""
+    """Read typed fields of one JSON object, naming the path on failure.
 
-    __slots__ = ("_data", "_path")
+    An optional number or timestamp that is a number or string but out of
+    range (NaN, inf, 1e400, year 9999 shifted past UTC) is skipped as unknown,
+    with one log line per response; a required one raises NomosResponseError.
+    """
 
-    def __init__(self, data: object, path: str = "response") -> None:
-        """Wrap `data`, which must be a JSON object."""
+    __slots__ = ("_data", "_path", "_skipped")
+
+    def __init__(
+        self, data: object, path: str = "response", *, skipped: _Skipped | None = None
+    ) -> None:
+        """Wrap `data`, which must be a JSON object; `skipped` is shared with its parent."""
         if not isinstance(data, Mapping):
             raise NomosResponseError(f"Invalid response from Nomos: '{path}' must be an object")
         self._data: Mapping[str, Any] = data
         self._path = path
+        self._skipped = skipped or _Skipped()
+
+    def _child(self, data: object, path: str) -> Fields:
+        return Fields(data, path, skipped=self._skipped)
+
+    def _skip(self, key: str, what: str) -> None:
+        """Log the first skipped value of a response; the rest at debug level."""
+        self._skipped.count += 1
+        log = _LOGGER.warning if self._skipped.count == 1 else _LOGGER.debug
+        log(
+            "Ignoring field '%s' of a Nomos response: %s out of range (treated as unknown)",
+            self._where(key),
+            what,
+        )
 
     def _where(self, key: str) -> str:
         return f"{self._path}.{key}" if self._path != "response" else key
@@ -93,14 +148,24 @@ class Fields:
         value = self._data.get(key)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self._fail(key, "a number")
-        if not math.isfinite(value):
+        number = finite_number(value)
+        if number is None:
             raise self._fail(key, "a finite number")
-        return float(value)
+        return number
 
     def opt_number(self, key: str) -> float | None:
-        """Return an optional number; null means unknown, never zero."""
-        if self._data.get(key) is None:
+        """Return an optional number; null means unknown, never zero.
+
+        A number out of range is unknown too (logged); any other type raises.
+        """
+        value = self._data.get(key)
+        if value is None:
             return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = finite_number(value)
+            if number is None:
+                self._skip(key, "a number")
+            return number
         return self.number(key)
 
     def timestamp(self, key: str) -> datetime:
@@ -112,10 +177,20 @@ class Fields:
             raise self._fail(key, "an ISO-8601 timestamp") from None
 
     def opt_timestamp(self, key: str) -> datetime | None:
-        """Return an optional timestamp."""
+        """Return an optional timestamp.
+
+        A well-formed one that UTC cannot hold is unknown (logged); garbage raises.
+        """
         if self._data.get(key) is None:
             return None
-        return self.timestamp(key)
+        value = self.string(key)
+        try:
+            return parse_timestamp(value)
+        except TimestampOutOfRange:
+            self._skip(key, "a timestamp")
+            return None
+        except ValueError:
+            raise self._fail(key, "an ISO-8601 timestamp") from None
 
     def enum[T: str](self, key: str, allowed: tuple[T, ...]) -> T:
         """Return a required string that must be one of `allowed`."""
@@ -130,7 +205,7 @@ class Fields:
         value = self._data.get(key)
         if not isinstance(value, Mapping):
             raise self._fail(key, "an object")
-        return Fields(value, self._where(key))
+        return self._child(value, self._where(key))
 
     def opt_obj(self, key: str) -> Fields | None:
         """Return an optional nested object."""
@@ -144,7 +219,7 @@ class Fields:
         if not isinstance(value, list):
             raise self._fail(key, "a list")
         for index, item in enumerate(value):
-            yield Fields(item, f"{self._where(key)}[{index}]")
+            yield self._child(item, f"{self._where(key)}[{index}]")
 
     def opt_objects(self, key: str) -> list[Fields] | None:
         """Return the objects of an optional (nullable) list."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+import math
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -94,7 +95,8 @@ async def nomos_call[T](entry: NomosConfigEntry, call: ServiceCall, request: Awa
     try:
         return await request
     except NomosAuthError as err:
-        entry.async_start_reauth(call.hass)
+        # As for the entry's own requests: reauth now, withdrawn once a request succeeds.
+        entry.runtime_data.access.failed(err, dt_util.utcnow())
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed") from err
     except NomosError as err:
         raise HomeAssistantError(
@@ -107,3 +109,24 @@ async def nomos_call[T](entry: NomosConfigEntry, call: ServiceCall, request: Awa
 def money(value: float | None) -> float | None:
     """Round an amount of money for a response (None stays unknown)."""
     return None if value is None else round(value, 4)
+
+
+def positive_number(field: str, largest: float) -> Callable[[Any], float]:
+    """Return the validator of a number field: above 0 and at most `largest`.
+
+    A translated error for anything else, nan and inf included (nan passes any
+    vol.Range and inf a minimum, and neither is JSON that Nomos can read).
+    """
+
+    def validate(value: Any) -> float:
+        try:
+            result = float(value)
+        except (TypeError, ValueError) as err:
+            raise vol.Invalid("expected a number") from err
+        except OverflowError:  # an integer too large for a float
+            result = math.inf
+        if not 0 < result <= largest:  # False for nan
+            raise service_error("number_out_of_range", field=field, largest=f"{largest:.0f}")
+        return result
+
+    return validate

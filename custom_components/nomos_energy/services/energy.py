@@ -18,9 +18,19 @@ from ..invoice_check import check_invoice
 from ..nomos_client import NomosApiError, NomosForbiddenError
 from ..price_schedule import day_start, local_date
 from ..usage_statistics import hourly_from_quarters, period_total
-from .common import TARGET, local_iso, money, nomos_call, resolve_target, service_error
+from .common import (
+    TARGET,
+    local_iso,
+    money,
+    nomos_call,
+    positive_number,
+    resolve_target,
+    service_error,
+)
 
 MAX_CONSUMPTION_RANGE = timedelta(days=366)
+# kWh: a meter shows at most 8 digits; a larger reading is a typo.
+MAX_METER_READING = 99_999_999.0
 # Nomos's plausibility errors and the translation keys that explain them.
 METER_READING_ERRORS = {
     "implausible_meter_reading": "meter_reading_implausible",
@@ -41,15 +51,24 @@ GET_INVOICES_SCHEMA = vol.Schema(TARGET)
 SUBMIT_METER_READING_SCHEMA = vol.Schema(
     {
         **TARGET,
-        vol.Required("value"): vol.All(vol.Coerce(float), vol.Range(min=0, min_included=False)),
+        vol.Required("value"): positive_number("value", MAX_METER_READING),
         vol.Optional("date"): cv.date,
         vol.Optional("message"): vol.All(cv.string, vol.Length(max=500)),
     }
 )
+
+
+def _first_of_month(month: str) -> date:
+    return date(int(month[:4]), int(month[5:]), 1)
+
+
 GET_COST_REPORT_SCHEMA = vol.Schema(
     {
         **TARGET,
-        vol.Exclusive("month", "range"): vol.Match(r"^\d{4}-(0[1-9]|1[0-2])$"),
+        # As its first day, so that the day checks of every action apply to it.
+        vol.Exclusive("month", "range"): vol.All(
+            vol.Match(r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"), _first_of_month
+        ),
         vol.Exclusive("start", "range"): cv.date,
         vol.Optional("end"): cv.date,
     }
@@ -131,14 +150,12 @@ async def async_get_consumption(call: ServiceCall) -> ServiceResponse:
 
 def _report_range(call: ServiceCall) -> tuple[date, date]:
     """Return the Berlin days [start, end) of a report: a month, a range, or last month."""
-    if month := call.data.get("month"):
-        first = date.fromisoformat(f"{month}-01")
-    elif start := call.data.get("start"):
+    first: date | None = call.data.get("month")  # the month's first day
+    if first is None and (start := call.data.get("start")):
         end: date = call.data.get("end") or local_date(dt_util.utcnow())
         return start, end
-    else:
-        first = local_date(dt_util.utcnow()).replace(day=1) - timedelta(days=1)
-        first = first.replace(day=1)
+    if first is None:
+        first = (local_date(dt_util.utcnow()).replace(day=1) - timedelta(days=1)).replace(day=1)
     return first, _next_month(first)
 
 

@@ -21,11 +21,21 @@ from ..price_schedule import (
     resample_hourly,
 )
 from ..windows import WindowError, find_window
-from .common import TARGET, aware, local_iso, nomos_call, resolve_target, service_error
+from .common import (
+    TARGET,
+    aware,
+    local_iso,
+    nomos_call,
+    positive_number,
+    resolve_target,
+    service_error,
+)
 
 MAX_PRICE_RANGE = timedelta(days=93)
 # An interval that began this little before the window may start still counts.
 CURRENT_INTERVAL_GRACE = timedelta(minutes=1)
+# kW: more than any home's connection; a larger power is a typo.
+MAX_POWER = 1000.0
 
 GET_PRICES_SCHEMA = vol.Schema(
     {
@@ -45,7 +55,7 @@ FIND_WINDOW_SCHEMA = vol.Schema(
         vol.Optional("contiguous", default=True): cv.boolean,
         vol.Optional("mode", default="cheapest"): vol.In(["cheapest", "most_expensive"]),
         vol.Optional("include_current", default=False): cv.boolean,
-        vol.Optional("power"): vol.All(vol.Coerce(float), vol.Range(min=0, min_included=False)),
+        vol.Optional("power"): positive_number("power", MAX_POWER),
     }
 )
 
