@@ -298,7 +298,7 @@ def test_markdown_safe() -> None:
 def test_error_reference_shows_code_and_request_id_only() -> None:
     """What support needs of a failed request, never Nomos's free text."""
     error = NomosServerError(HOSTILE, status=503, code="unavailable", request_id="req_1*2")
-    assert error_reference(error) == r"HTTP 503 unavailable, request id req\_1\*2"
+    assert error_reference(error) == r"HTTP 503 unavailable \(req\_1\*2\)"
     assert error_reference(NomosTimeoutError(HOSTILE)) == "NomosTimeoutError"
 
 

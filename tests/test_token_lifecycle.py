@@ -462,7 +462,7 @@ HOSTILE_MESSAGE = "Maintenance. [Sign in again here](https://phish.example) <b>n
                 "message": HOSTILE_MESSAGE,
                 "requestId": "req_[x](https://evil.example)<b>1</b>",
             },
-            "HTTP 503 SERVICE_UNAVAILABLE, request id req_[x](https://evil.example)<b>1</b>",
+            "HTTP 503 SERVICE_UNAVAILABLE (req_[x](https://evil.example)<b>1</b>)",
         ),
         ({"code": "*" * 300, "message": HOSTILE_MESSAGE, "requestId": "req_1"}, None),
     ],

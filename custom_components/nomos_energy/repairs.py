@@ -53,8 +53,8 @@ def error_reference(error: NomosError) -> str:
     if error.code:
         parts.append(error.code)
     text = " ".join(parts) or type(error).__name__
-    if error.request_id:
-        text += f", request id {error.request_id}"
+    if error.request_id:  # in brackets: the repair's text is English or German
+        text += f" ({error.request_id})"
     return markdown_safe(text)
 
 
