@@ -7,7 +7,7 @@ Screenshots of the key screens land in artifacts/e2e/.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 import json
 from pathlib import Path
 import re
@@ -48,15 +48,15 @@ row => {
 
 
 def expected_prices() -> set[str]:
-    """The current price as the device page shows it: this quarter's, or the last one's
-    when the page was read right at a boundary.
+    """The current price as the device page shows it (ct/kWh, two decimals): this
+    quarter's, or the last one's when the page was read right at a boundary.
     """
     _, subscriptions = seed_accounts()
     anna = next(sub for sub in subscriptions if sub.number == "4X44EMKX")
     now = datetime.now(UTC)
     quarter = now.replace(minute=now.minute // 15 * 15, second=0, microsecond=0)
     return {
-        f"{anna.price_item(start)['amount'] / 100:.4f} EUR/kWh"
+        f"{anna.price_item(start)['amount']:.2f} ct / kWh"
         for start in (quarter, quarter - timedelta(minutes=15))
     }
 
@@ -276,8 +276,9 @@ async def screenshot_card(
 
 
 async def test_an_appliance_is_planned_on_the_release_users_run(stack: Stack) -> None:
-    """ "Add appliance" through Home Assistant's own flow API (what the UI sends): a device
-    whose Run-now sensor, planned start and end, and calendar run appear at once."""
+    """ "Add appliance" through Home Assistant's own flow API (what the UI sends: the mode
+    from the menu, then its form): a device whose Run-now sensor, planned start and end, and
+    calendar run appear at once."""
     headers = {"Authorization": f"Bearer {stack.access_token}"}
     async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
         entries = await (await session.get("/api/config/config_entries/entry")).json()
@@ -286,15 +287,21 @@ async def test_an_appliance_is_planned_on_the_release_users_run(stack: Stack) ->
             "/api/config/config_entries/subentries/flow",
             json={"handler": [entry_id, "appliance"], "show_advanced_options": False},
         )
+        menu = await response.json()
+        assert menu["type"] == "menu", menu
+        assert menu["step_id"] == "user"
+        response = await session.post(
+            f"/api/config/config_entries/subentries/flow/{menu['flow_id']}",
+            json={"next_step_id": "daily"},
+        )
         form = await response.json()
         assert form["type"] == "form", form
-        assert form["step_id"] == "user"
+        assert form["step_id"] == "daily"
         response = await session.post(
             f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
             json={
                 "name": "Dishwasher",
                 "duration": {"hours": 2, "minutes": 0, "seconds": 0},
-                "deadline_mode": "daily",
                 "deadline": "07:00:00",
                 "may_pause": False,
                 "power_kw": 1.8,
@@ -330,7 +337,8 @@ async def test_a_comparison_tariff_on_the_release_users_run(
     stack: Stack, browser: Browser, artifacts: Path
 ) -> None:
     """Options > comparison tariff through Home Assistant's flow API: last month's saving
-    appears as a sensor with long-term statistics, and the daily statistic's last month,
+    appears as a sensor (a month's figure, without a state class, so the Energy dashboard
+    never offers it as a cost), and the daily statistic's last month,
     asked for as a statistics-graph card asks (period month, change), is the same amount.
     Developer tools > Statistics reports nothing to fix for our entities. The card itself,
     month by month with the shifting benefit, is the README's "did it pay off" picture."""
@@ -345,10 +353,18 @@ async def test_a_comparison_tariff_on_the_release_users_run(
         )
         form = await response.json()
         assert form["type"] == "form", form
+        # What the form shows filled in stays as it is (as in the UI).
+        shown = {
+            field["name"]: field["description"]["suggested_value"]
+            for field in form["data_schema"]
+            if field.get("required")
+            and "default" not in field
+            and "suggested_value" in field.get("description", {})
+        }
         response = await session.post(
             f"/api/config/config_entries/options/flow/{form['flow_id']}",
             json={
-                "create_ct_sensors": True,
+                **shown,
                 "very_cheap_below": 20,
                 "cheap_below": 40,
                 "normal_below": 60,
@@ -364,9 +380,12 @@ async def test_a_comparison_tariff_on_the_release_users_run(
                 break
             await asyncio.sleep(0.5)
         saved = await response.json()
-    assert saved["attributes"]["state_class"] == "total"
-    month_start = datetime.fromisoformat(saved["attributes"]["last_reset"]).astimezone(BERLIN)
-    assert (month_start.day, month_start.hour, month_start.minute) == (1, 0, 0)
+    assert "state_class" not in saved["attributes"]
+    assert "last_reset" not in saved["attributes"]
+    first_day = date.fromisoformat(saved["attributes"]["first_day"])
+    assert first_day.day == 1
+    assert saved["attributes"]["month"] == first_day.strftime("%Y-%m")
+    month_start = datetime.combine(first_day, time(), BERLIN)
     next_month = (month_start + timedelta(days=32)).replace(day=1)
     rows = await statistic_rows(
         stack,

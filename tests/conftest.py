@@ -25,7 +25,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.nomos_energy.const import DOMAIN
-from custom_components.nomos_energy.energy_coordinator import EnergyCoordinator, EnergyData
+from custom_components.nomos_energy.energy_coordinator import EnergyCoordinator
+from custom_components.nomos_energy.energy_data import EnergyData
 from nomos_simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, NomosSimulator
 from nomos_simulator.signin import sign_in
 
@@ -88,11 +89,16 @@ def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     request.getfixturevalue("enable_custom_integrations")
 
 
-@pytest.fixture
-def entity_registry_enabled_by_default() -> None:
-    """Enable entities that are disabled by default (phacc lacks this fixture)."""
-    from unittest.mock import patch  # noqa: PLC0415
+@pytest.fixture(autouse=True)
+def entity_registry_enabled_by_default(request: pytest.FixtureRequest) -> Generator[None]:
+    """Enable the entities that start disabled, so tests see every entity's behaviour.
 
+    Tests of what a homeowner gets by default opt out with
+    `@pytest.mark.default_entities`.
+    """
+    if request.node.get_closest_marker("default_entities"):
+        yield
+        return
     with patch(
         "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
         return_value=True,
@@ -158,6 +164,7 @@ def entry_for(simulator: NomosSimulator, email: str, **token_overrides: Any) -> 
         title=f"{customer.first_name} {customer.last_name}",
         unique_id=customer.id,
         data={"auth_implementation": DOMAIN, "token": token},
+        minor_version=2,
     )
 
 
@@ -259,7 +266,7 @@ async def sign_in_flow(
 
 
 OPTIONS_FORM = {
-    "create_ct_sensors": True,
+    "price_unit": "ct",
     "very_cheap_below": 20,
     "cheap_below": 40,
     "normal_below": 60,

@@ -28,15 +28,15 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.nomos_energy.const import DOMAIN
 from custom_components.nomos_energy.diagnostics import async_get_config_entry_diagnostics
 from custom_components.nomos_energy.invoice_check import InvoiceCheck
+from custom_components.nomos_energy.issues import (
+    async_update_invoice_issue,
+    error_reference,
+    markdown_safe,
+)
 from custom_components.nomos_energy.nomos_client import (
     Invoice,
     NomosServerError,
     NomosTimeoutError,
-)
-from custom_components.nomos_energy.repairs import (
-    async_update_invoice_issue,
-    error_reference,
-    markdown_safe,
 )
 from custom_components.nomos_energy.services import ACTIONS
 from nomos_simulator import ANALOG_CLIENT_ID, ANALOG_CLIENT_SECRET, DEMO_CLIENT_ID, NomosSimulator

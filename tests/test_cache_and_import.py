@@ -59,7 +59,8 @@ from .timetravel import berlin, travel
 
 pytestmark = pytest.mark.energy_import
 USAGE = "GET /subscriptions/{id}/usage"
-MONTH = "sensor.nomos_b3nfl4t7_consumption_this_month"
+MONTH = "sensor.nomos_b3nfl4t7_month_to_date_consumption"
+LATEST_DAY = "sensor.nomos_b3nfl4t7_latest_daily_consumption"
 # After the daily run of 30 November, whatever this installation's offset.
 NEXT_RUN = berlin(2026, 11, 30, 18, 0)
 
@@ -97,7 +98,7 @@ class Household:
     old: SimSubscription  # July and August, ended
     washer: str  # the second planner's subentry id
     dishwasher_start: datetime
-    month_kwh: str  # what "consumption this month" showed
+    month_kwh: str  # what "month-to-date consumption" showed
     stored: dict[str, Any]  # the cache as written at the restart
 
     @property
@@ -296,10 +297,14 @@ async def test_a_cache_from_a_newer_version_is_read_as_far_as_understood(
     assert moment_of(hass, END) is not None
     assert home.device_names(hass) == ["Nomos B3NFL4T7"]
     assert sum(simulator.requests.values()) == 0
+    # Day totals in a shape this version does not know are not read as anything.
+    assert hass.states.get(LATEST_DAY).state == STATE_UNKNOWN
     await travel(hass, freezer, NEXT_RUN)
     assert simulator.count(USAGE) == 1
     # The day totals that could not be read are back from that run.
-    assert hass.states.get("sensor.nomos_b3nfl4t7_consumption_yesterday").state != STATE_UNKNOWN
+    latest = hass.states.get(LATEST_DAY)
+    assert latest.state != STATE_UNKNOWN
+    assert latest.attributes["date"] == "2026-11-29"
     # This version's own format is written back (a newer one upgrades it like any other).
     await travel(hass, freezer, NEXT_RUN + timedelta(minutes=1))
     assert hass_storage[home.key]["version"] == 1
@@ -395,6 +400,7 @@ async def test_an_unreadable_cache_never_stops_setup(
     await restart(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
     assert hass.states.get("sensor.nomos_4x44emkx_current_price").state != STATE_UNKNOWN
+    assert hass.states.get("sensor.nomos_4x44emkx_price_in_eur_kwh").state != STATE_UNKNOWN
     assert len(our_warnings(caplog)) == 1
 
 
@@ -436,7 +442,9 @@ async def test_no_progress_while_the_recorder_is_not_running(
     monkeypatch.setattr(recorder_mock, "is_running", False)
     freezer.move_to(berlin(2026, 11, 29, 18, 0))
     entry = await add_entry(ANNA)
-    assert hass.states.get("sensor.nomos_4x44emkx_consumption_yesterday").state != STATE_UNKNOWN
+    latest = hass.states.get("sensor.nomos_4x44emkx_latest_daily_consumption")
+    assert latest.state != STATE_UNKNOWN
+    assert latest.attributes["date"] == "2026-11-28"
     assert since_july.id not in entry.runtime_data.cache.imported_until
     assert (
         await hourly_stats(hass, CONSUMPTION, day_start(date(2026, 7, 1)), berlin(2026, 12, 1))

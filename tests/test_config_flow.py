@@ -11,7 +11,6 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -362,7 +361,7 @@ async def test_token_endpoint_outage_during_sign_in(
     assert result["reason"] == "cannot_connect"
 
 
-async def test_options_thresholds_and_ct_sensor(
+async def test_options_thresholds_and_price_unit(
     hass: HomeAssistant,
     simulator: NomosSimulator,
     add_entry: AddEntry,
@@ -371,13 +370,13 @@ async def test_options_thresholds_and_ct_sensor(
     """Options are validated, applied by a reload, and the cached prices stay."""
     freezer.move_to(berlin(2026, 11, 29, 10, 0))
     entry = await add_entry(ANNA)
-    assert er.async_get(hass).async_get("sensor.nomos_4x44emkx_current_price_ct_kwh") is not None
+    in_ct = float(hass.states.get("sensor.nomos_4x44emkx_current_price").state)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {
-            "create_ct_sensors": False,
+            "price_unit": "eur",
             "very_cheap_below": 50,
             "cheap_below": 40,
             "normal_below": 60,
@@ -389,7 +388,7 @@ async def test_options_thresholds_and_ct_sensor(
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {
-            "create_ct_sensors": False,
+            "price_unit": "eur",
             "very_cheap_below": 90,
             "cheap_below": 95,
             "normal_below": 97,
@@ -399,8 +398,11 @@ async def test_options_thresholds_and_ct_sensor(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.options["level_thresholds"] == [90, 95, 97, 99]
-    assert hass.states.get("sensor.nomos_4x44emkx_current_price_ct_kwh") is None
-    assert er.async_get(hass).async_get("sensor.nomos_4x44emkx_current_price_ct_kwh") is None
+    # The same entity, now in EUR/kWh: no second entity to enable (or to forget).
+    current = hass.states.get("sensor.nomos_4x44emkx_current_price")
+    assert current.attributes["unit_of_measurement"] == "EUR/kWh"
+    assert float(current.state) == pytest.approx(in_ct / 100)
+    assert entry.options["price_unit"] == "eur"
     # With "very cheap" up to the 90th percentile most of the day is very cheap.
     level = hass.states.get("sensor.nomos_4x44emkx_price_level").state
     assert level in {"very_cheap", "cheap", "normal", "expensive", "very_expensive"}
@@ -442,7 +444,7 @@ async def test_options_suggest_the_plans_base_fee_until_one_is_entered(
     await hass.config_entries.options.async_configure(
         result["flow_id"],
         {
-            "create_ct_sensors": True,
+            "price_unit": "ct",
             "very_cheap_below": 20,
             "cheap_below": 40,
             "normal_below": 60,

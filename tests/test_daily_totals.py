@@ -17,7 +17,9 @@ from custom_components.nomos_energy.daily_totals import (
     daily_savings,
     day_totals,
     last_month_figure,
+    latest_day_figure,
     month_figure,
+    month_to_date_figure,
     quarters_in_day,
     with_comparison,
     with_fixed_charges,
@@ -260,3 +262,90 @@ def test_invoice_check_tolerance_and_incomplete_months() -> None:
     del totals[days[10]]
     assert check_invoice(start, end, metered_kwh, totals) is None
     assert check_invoice(start, end, None, totals) is None
+
+
+@pytest.mark.parametrize(
+    ("today", "imported_through", "expected_day", "expected_month"),
+    [
+        # The 1st before the 31st is in: the latest day and its month are last month's.
+        (date(2026, 12, 1), date(2026, 11, 29), date(2026, 11, 29), (date(2026, 11, 1), 29)),
+        # The 1st after last month's last day arrived.
+        (date(2026, 12, 1), date(2026, 11, 30), date(2026, 11, 30), (date(2026, 11, 1), 30)),
+        # The 2nd: the 1st is complete, the month has one day.
+        (date(2026, 12, 2), date(2026, 12, 1), date(2026, 12, 1), (date(2026, 12, 1), 1)),
+        # The day after a DST day (92 and 100 quarter-hours are whole days).
+        (date(2027, 3, 29), date(2027, 3, 28), date(2027, 3, 28), (date(2027, 3, 1), 28)),
+        (date(2027, 11, 1), date(2027, 10, 31), date(2027, 10, 31), (date(2027, 10, 1), 31)),
+    ],
+)
+def test_latest_day_and_month_to_date_on_awkward_dates(
+    today: date, imported_through: date, expected_day: date, expected_month: tuple[date, int]
+) -> None:
+    """The latest complete day, never a day that is not whole, and its month through it."""
+    first = imported_through.replace(day=1) - timedelta(days=3)
+    days = [first + timedelta(days=n) for n in range((imported_through - first).days + 1)]
+    quarters = [q for day in days for q in metered(day)]
+    # Today and the day after the latest imported one are partial: they never count.
+    quarters += metered(imported_through + timedelta(days=1))[:8]
+    totals = day_totals(quarters)
+    latest = latest_day_figure(totals, today)
+    assert (latest.first_day, latest.complete) == (expected_day, True)
+    assert latest.kwh == pytest.approx(0.1 * quarters_in_day(expected_day))
+    month = month_to_date_figure(totals, today)
+    assert (month.first_day, month.last_day, month.days_imported) == (
+        expected_month[0],
+        expected_day,
+        expected_month[1],
+    )
+    assert month.kwh == pytest.approx(
+        sum(
+            0.1 * quarters_in_day(expected_month[0] + timedelta(days=n))
+            for n in range(expected_month[1])
+        )
+    )
+
+
+def test_latest_day_is_unknown_until_a_day_is_whole() -> None:
+    """Nothing complete yet: unknown, dated yesterday, and the month so far unknown too."""
+    today = date(2026, 12, 1)
+    totals = day_totals(metered(date(2026, 11, 30))[:-1])
+    latest = latest_day_figure(totals, today)
+    assert (latest.first_day, latest.kwh, latest.complete) == (date(2026, 11, 30), None, False)
+    month = month_to_date_figure(totals, today)
+    assert (month.first_day, month.last_day) == (date(2026, 11, 1), date(2026, 11, 30))
+    assert month.complete is False
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dates(min_value=date(2026, 1, 2), max_value=date(2028, 12, 31)),
+    st.lists(st.tuples(st.integers(1, 60), st.booleans()), max_size=12),
+)
+def test_latest_day_matches_a_search_backwards(
+    today: date, days_back: list[tuple[int, bool]]
+) -> None:
+    """Against brute force: walk back from yesterday to the first whole day."""
+    quarters: list[Quarter] = []
+    whole: set[date] = set()
+    for back, is_whole in days_back:
+        day = today - timedelta(days=back)
+        if day in whole or any(q.start.date() == day for q in quarters):
+            continue
+        quarters += metered(day) if is_whole else metered(day)[:-1]
+        if is_whole:
+            whole.add(day)
+    totals = day_totals(quarters)
+    expected = next(
+        (today - timedelta(days=n) for n in range(1, 61) if today - timedelta(days=n) in whole),
+        None,
+    )
+    latest = latest_day_figure(totals, today)
+    if expected is None:
+        assert latest.kwh is None
+    else:
+        assert latest.first_day == expected
+        assert latest.kwh == pytest.approx(0.1 * quarters_in_day(expected))
+        month = month_to_date_figure(totals, today)
+        assert (month.first_day, month.last_day) == (expected.replace(day=1), expected)
+        in_month = [day for day in totals if expected.replace(day=1) <= day <= expected]
+        assert month.days_imported == len(in_month)

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.energy import data as energy_data, validate as energy_validate
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
@@ -19,6 +20,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
@@ -39,10 +41,21 @@ pytestmark = pytest.mark.energy_import
 CONSUMPTION = "nomos_energy:4x44emkx_consumption"
 COST = "nomos_energy:4x44emkx_cost"
 PRICE = "nomos_energy:4x44emkx_price"
+LATEST_DAY = "sensor.nomos_4x44emkx_latest_daily_consumption"
+LATEST_DAY_COST = "sensor.nomos_4x44emkx_latest_daily_cost"
+MONTH = "sensor.nomos_4x44emkx_month_to_date_consumption"
+MONTH_COST = "sensor.nomos_4x44emkx_month_to_date_cost"
 
 
 def anna_sub(simulator: NomosSimulator) -> Subscription:
     return next(sub for sub in simulator.subscriptions.values() if sub.number == "4X44EMKX")
+
+
+def anna_sensor(hass: HomeAssistant, sub: Subscription, key: str) -> str:
+    """The entity id of the sensor with this key (insight names are not pinned ids)."""
+    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{sub.id}-{key}")
+    assert entity_id is not None, key
+    return entity_id
 
 
 async def api_totals(
@@ -145,19 +158,22 @@ async def test_backfill_sums_equal_the_api(
         assert row["min"] == pytest.approx(min(quarters))
         assert row["max"] == pytest.approx(max(quarters))
     assert names[PRICE] == "Nomos 4X44EMKX price"
-    # The sensors read the same data.
+    # The sensors read the same data: the latest complete day is Nov 28 (published at 16:00).
     day_kwh, day_eur = await api_totals(simulator, ANNA, sub_id, date(2026, 11, 28), end)
     # Energy to the Wh, money to the cent.
-    assert float(
-        hass.states.get("sensor.nomos_4x44emkx_consumption_yesterday").state
-    ) == pytest.approx(day_kwh, abs=0.0005)
-    assert float(hass.states.get("sensor.nomos_4x44emkx_cost_yesterday").state) == pytest.approx(
-        day_eur, abs=0.005
-    )
+    latest = hass.states.get(LATEST_DAY)
+    assert latest.attributes["date"] == "2026-11-28"
+    assert float(latest.state) == pytest.approx(day_kwh, abs=0.0005)
+    latest_cost = hass.states.get(LATEST_DAY_COST)
+    assert latest_cost.attributes["date"] == "2026-11-28"
+    assert float(latest_cost.state) == pytest.approx(day_eur, abs=0.005)
     month_kwh, _ = await api_totals(simulator, ANNA, sub_id, date(2026, 11, 1), end)
-    assert float(
-        hass.states.get("sensor.nomos_4x44emkx_consumption_this_month").state
-    ) == pytest.approx(month_kwh, abs=0.0005)
+    month = hass.states.get(MONTH)
+    assert (month.attributes["first_day"], month.attributes["last_day"]) == (
+        "2026-11-01",
+        "2026-11-28",
+    )
+    assert float(month.state) == pytest.approx(month_kwh, abs=0.0005)
 
 
 async def test_correction_changes_exactly_the_affected_hours(
@@ -280,7 +296,8 @@ async def test_analog_meter_has_monthly_values_only(
     state = hass.states.get("sensor.nomos_d4v1danl_latest_monthly_consumption")
     assert state.attributes["month"] == "2026-10"
     assert float(state.state) > 0
-    assert hass.states.get("sensor.nomos_d4v1danl_consumption_yesterday") is None
+    assert hass.states.get("sensor.nomos_d4v1danl_latest_daily_consumption") is None
+    assert hass.states.get("sensor.nomos_d4v1danl_month_to_date_consumption") is None
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(
             DOMAIN,
@@ -437,44 +454,65 @@ async def test_day_and_month_sensors_mean_what_their_names_say(
     freezer: FrozenDateTimeFactory,
     short_history: None,
 ) -> None:
-    """Across midnight, the 1st and a restart: yesterday is yesterday, this month this month."""
-    yesterday = "sensor.nomos_4x44emkx_consumption_yesterday"
-    month = "sensor.nomos_4x44emkx_consumption_this_month"
+    """Across midnight, the 1st and a restart: the latest day is the newest complete day (with
+    its date, never unknown while one is in), the month to date is that day's month."""
     freezer.move_to(berlin(2026, 11, 30, 18, 0))
     entry = await add_entry(ANNA)
     sub_id = anna_sub(simulator).id
     nov29, _ = await api_totals(simulator, ANNA, sub_id, date(2026, 11, 29), date(2026, 11, 30))
-    assert float(hass.states.get(yesterday).state) == pytest.approx(nov29, abs=0.0005)
-    assert hass.states.get(yesterday).attributes["date"] == "2026-11-29"
-    # A minute after midnight yesterday is Nov 30: not imported before 16:00, so unknown.
+    to_nov29, _ = await api_totals(simulator, ANNA, sub_id, date(2026, 11, 1), date(2026, 11, 30))
+
+    def assert_through_nov29() -> None:
+        state = hass.states.get(LATEST_DAY)
+        assert float(state.state) == pytest.approx(nov29, abs=0.0005)
+        assert state.attributes == {**state.attributes, "date": "2026-11-29", "complete": True}
+        month_state = hass.states.get(MONTH)
+        assert float(month_state.state) == pytest.approx(to_nov29, abs=0.0005)
+        assert month_state.attributes == {
+            **month_state.attributes,
+            "month": "2026-11",
+            "first_day": "2026-11-01",
+            "last_day": "2026-11-29",
+            "days_imported": 29,
+            "complete": True,
+        }
+
+    assert_through_nov29()
+    # A minute after midnight Nov 30 is not imported (Nomos publishes it after 16:00): the
+    # latest day is still Nov 29, and on the 1st the month to date is November through it.
     await walk(hass, freezer, berlin(2026, 12, 1, 0, 1), timedelta(minutes=15))
-    state = hass.states.get(yesterday)
-    assert state.state == STATE_UNKNOWN
-    assert state.attributes == {**state.attributes, "date": "2026-11-30", "complete": False}
-    # On the 1st, "this month" is December: no day of it has ended yet.
-    month_state = hass.states.get(month)
-    assert month_state.state == STATE_UNKNOWN
-    assert month_state.attributes["month"] == "2026-12"
+    assert_through_nov29()
     # A restart before the import: the figures come back at once from the cache.
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     simulator.inject("GET /subscriptions/{id}/usage", status=503)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert hass.states.get(yesterday).state == STATE_UNKNOWN
-    assert hass.states.get(yesterday).attributes["date"] == "2026-11-30"
+    assert_through_nov29()
     simulator.clear_faults()
-    # After the daily import Nov 30 is in, and December still has no ended day.
+    # After the daily import Nov 30 is in: the month to date is all of November.
     await walk(hass, freezer, berlin(2026, 12, 1, 17, 30), timedelta(minutes=15))
     nov30, _ = await api_totals(simulator, ANNA, sub_id, date(2026, 11, 30), date(2026, 12, 1))
-    assert float(hass.states.get(yesterday).state) == pytest.approx(nov30, abs=0.0005)
-    assert hass.states.get(yesterday).attributes["complete"] is True
-    assert hass.states.get(month).state == STATE_UNKNOWN
-    # On Dec 2, this month is Dec 1 alone (not yet imported): unknown, then in after 16:00.
+    november, _ = await api_totals(simulator, ANNA, sub_id, date(2026, 11, 1), date(2026, 12, 1))
+    state = hass.states.get(LATEST_DAY)
+    assert float(state.state) == pytest.approx(nov30, abs=0.0005)
+    assert state.attributes == {**state.attributes, "date": "2026-11-30", "complete": True}
+    month_state = hass.states.get(MONTH)
+    assert float(month_state.state) == pytest.approx(november, abs=0.0005)
+    assert month_state.attributes["last_day"] == "2026-11-30"
+    assert month_state.attributes["days_imported"] == 30
+    assert (
+        month_state.state == hass.states.get("sensor.nomos_4x44emkx_consumption_last_month").state
+    )
+    # On Dec 2 after 16:00, Dec 1 is in: the latest day, and December's first day.
     await walk(hass, freezer, berlin(2026, 12, 2, 17, 30), timedelta(minutes=15))
     dec1, _ = await api_totals(simulator, ANNA, sub_id, date(2026, 12, 1), date(2026, 12, 2))
-    assert float(hass.states.get(month).state) == pytest.approx(dec1, abs=0.0005)
-    assert hass.states.get(month).attributes["days_imported"] == 1
+    assert float(hass.states.get(LATEST_DAY).state) == pytest.approx(dec1, abs=0.0005)
+    assert hass.states.get(LATEST_DAY).attributes["date"] == "2026-12-01"
+    month_state = hass.states.get(MONTH)
+    assert float(month_state.state) == pytest.approx(dec1, abs=0.0005)
+    assert month_state.attributes["month"] == "2026-12"
+    assert month_state.attributes["days_imported"] == 1
 
 
 async def test_fixed_charges_go_to_the_cost_sensors_not_the_statistics(
@@ -488,7 +526,8 @@ async def test_fixed_charges_go_to_the_cost_sensors_not_the_statistics(
     """The base fee from the options: a share per day in the cost sensors, never in statistics."""
     freezer.move_to(berlin(2026, 11, 30, 18, 0))
     entry = await add_entry(ANNA)
-    cost = "sensor.nomos_4x44emkx_cost_yesterday"
+    cost = LATEST_DAY_COST
+    assert hass.states.get(cost).attributes["date"] == "2026-11-29"
     energy_only = float(hass.states.get(cost).state)
     rows_before = await hourly_stats(
         hass, COST, day_start(date(2026, 11, 1)), day_start(date(2026, 11, 30))
@@ -497,7 +536,8 @@ async def test_fixed_charges_go_to_the_cost_sensors_not_the_statistics(
     state = hass.states.get(cost)
     assert float(state.state) == pytest.approx(energy_only + 12.3 / 30, abs=0.01)
     assert state.attributes["fixed_charges_included"] == pytest.approx(0.41)
-    month = hass.states.get("sensor.nomos_4x44emkx_cost_this_month")
+    month = hass.states.get(MONTH_COST)
+    assert month.attributes["last_day"] == "2026-11-29"
     assert month.attributes["fixed_charges_included"] == pytest.approx(12.3 * 29 / 30, abs=0.01)
     rows_after = await hourly_stats(
         hass, COST, day_start(date(2026, 11, 1)), day_start(date(2026, 11, 30))
@@ -519,21 +559,29 @@ async def test_what_you_paid_versus_the_market(
     freezer.move_to(berlin(2026, 12, 1, 18, 0))
     entry = await add_entry(ANNA)
     sub = anna_sub(simulator)
+    # On the 1st the latest complete day is Nov 30, and the month to date all of November.
     for period, first, end in (
-        ("yesterday", date(2026, 11, 30), date(2026, 12, 1)),
+        ("latest_day", date(2026, 11, 30), date(2026, 12, 1)),
+        ("month", date(2026, 11, 1), date(2026, 12, 1)),
         ("last_month", date(2026, 11, 1), date(2026, 12, 1)),
     ):
         kwh, eur = await api_totals(simulator, ANNA, sub.id, first, end)
         hours = await api_hourly_prices(simulator, ANNA, sub.id, first, end)
         prices = [price for quarter in hours.values() for price in quarter]
         average = sum(prices) / len(prices)
-        paid = float(hass.states.get(f"sensor.nomos_4x44emkx_average_price_paid_{period}").state)
-        market = float(hass.states.get(f"sensor.nomos_4x44emkx_market_average_{period}").state)
-        benefit = float(hass.states.get(f"sensor.nomos_4x44emkx_shifting_benefit_{period}").state)
+        paid = float(hass.states.get(anna_sensor(hass, sub, f"{period}_price_paid")).state)
+        market = float(hass.states.get(anna_sensor(hass, sub, f"{period}_market_average")).state)
+        benefit_state = hass.states.get(anna_sensor(hass, sub, f"{period}_shifting_benefit"))
+        benefit = float(benefit_state.state)
+        if period == "latest_day":
+            assert benefit_state.attributes["date"] == first.isoformat()
+        else:
+            assert benefit_state.attributes["first_day"] == first.isoformat()
+            assert benefit_state.attributes["last_day"] == (end - timedelta(days=1)).isoformat()
         assert paid == pytest.approx(eur / kwh, abs=1e-6)
         assert market == pytest.approx(average, abs=1e-6)
         assert benefit == pytest.approx((average - eur / kwh) * kwh, abs=0.01)
-        if period == "yesterday":
+        if period == "latest_day":
             # The day's benefit is a daily statistic too, for graphs over months.
             rows = await hourly_stats(
                 hass, "nomos_energy:4x44emkx_shifting_benefit", day_start(first), day_start(end)
@@ -618,7 +666,7 @@ async def test_saving_against_the_comparison_tariff_is_a_daily_statistic(
     assert set(simulator.requests) == {"GET /plans/{id}"}
 
 
-async def test_money_figures_keep_long_term_statistics(
+async def test_money_figures_of_a_day_or_a_month_keep_no_statistics(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     simulator: NomosSimulator,
@@ -626,60 +674,101 @@ async def test_money_figures_keep_long_term_statistics(
     freezer: FrozenDateTimeFactory,
     short_history: None,
 ) -> None:
-    """The day and month money sensors are totals that reset with their period: their
-    long-term sum grows by each new day's figure once, whether read from "yesterday" or
-    from "this month"; the averages are measurements. The recorder finds nothing to fix."""
+    """The day and month money and energy sensors are one period's figure, not running
+    totals: no state class, so no long-term statistics of their own as the days pass, and
+    the Energy dashboard's own validation rejects them as a cost (the imported cost
+    statistic is the one it takes). The averages are measurements. The recorder finds
+    nothing to fix."""
     freezer.move_to(berlin(2026, 12, 4, 18, 0))
     entry = await add_entry(ANNA)
-    totals = (
-        "sensor.nomos_4x44emkx_shifting_benefit_yesterday",
-        "sensor.nomos_4x44emkx_shifting_benefit_this_month",
-        "sensor.nomos_4x44emkx_cost_yesterday",
-        "sensor.nomos_4x44emkx_cost_this_month",
+    await save_options(hass, entry, comparison_price_ct=35.0, comparison_base_fee=15.0)
+    sub = anna_sub(simulator)
+    periods = ("latest_day", "month", "last_month")
+    money = (
+        LATEST_DAY_COST,
+        MONTH_COST,
+        "sensor.nomos_4x44emkx_cost_last_month",
+        *(
+            anna_sensor(hass, sub, f"{period}_{figure}")
+            for figure in ("shifting_benefit", "saved_versus_comparison")
+            for period in periods
+        ),
     )
-    first_resets = (berlin(2026, 12, 3, 0, 0), berlin(2026, 12, 1, 0, 0)) * 2
-    for entity_id, reset in zip(totals, first_resets, strict=True):
+    energy = (LATEST_DAY, MONTH, "sensor.nomos_4x44emkx_consumption_last_month")
+    registry = er.async_get(hass)
+    for entity_id in (*money, *energy):
         state = hass.states.get(entity_id)
-        assert state.attributes["state_class"] == "total"
-        assert datetime.fromisoformat(state.attributes["last_reset"]) == reset
-    assert (
-        "state_class"
-        not in hass.states.get("sensor.nomos_4x44emkx_consumption_yesterday").attributes
-    )
+        assert state is not None, entity_id
+        assert float(state.state) != 0, entity_id
+        assert "state_class" not in state.attributes, entity_id
+        assert "last_reset" not in state.attributes, entity_id
+        assert registry.async_get(entity_id).capabilities is None, entity_id
 
-    async def compile_at(moment: datetime) -> dict[str, float]:
+    async def compile_at(moment: datetime) -> None:
         await async_wait_recording_done(hass)
         do_adhoc_statistics(hass, start=moment.astimezone(UTC))
         await async_wait_recording_done(hass)
-        rows = await get_instance(hass).async_add_executor_job(
-            statistics_during_period, hass, moment, None, set(totals), "5minute", None, {"sum"}
-        )
-        return {entity_id: rows[entity_id][-1]["sum"] for entity_id in totals}
 
-    month_benefit_before = float(hass.states.get(totals[1]).state)
-    first = await compile_at(berlin(2026, 12, 4, 18, 5))
+    await compile_at(berlin(2026, 12, 4, 18, 5))
     await walk(hass, freezer, berlin(2026, 12, 5, 18, 0), timedelta(minutes=30))
     assert entry.runtime_data.cache.imported_until[anna_sub(simulator).id] == date(2026, 12, 5)
-    second = await compile_at(berlin(2026, 12, 5, 18, 5))
-    benefit_4th, month_benefit, cost_4th = (
-        float(hass.states.get(entity_id).state) for entity_id in totals[:3]
+    assert hass.states.get(LATEST_DAY).attributes["date"] == "2026-12-04"
+    await compile_at(berlin(2026, 12, 5, 18, 5))
+    rows = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        berlin(2026, 12, 4, 0, 0),
+        None,
+        {*money, *energy},
+        "5minute",
+        None,
+        {"sum", "mean"},
     )
-    # Costs add up over days; a month's benefit is judged against the whole month's
-    # average, so it moves by its own change, not by the day's benefit.
-    growth = (benefit_4th, month_benefit - month_benefit_before, cost_4th, cost_4th)
-    for entity_id, grown in zip(totals, growth, strict=True):
-        assert second[entity_id] - first[entity_id] == pytest.approx(grown, abs=1e-6)
+    assert rows == {}
+    listed = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
+    assert not {item["statistic_id"] for item in listed} & {*money, *energy}
+
+    # What the Energy dashboard says when one of them is set as the grid's cost.
+    assert await async_setup_component(hass, "energy", {})
+
+    async def cost_issues(cost: str) -> set[str]:
+        await set_grid_cost(hass, CONSUMPTION, cost)
+        validation = (await energy_validate.async_validate(hass)).as_dict()
+        return {
+            issue["type"]
+            for source in validation["energy_sources"]
+            for issue in source
+            if any(cost in affected for affected in issue["affected_entities"])
+        }
+
+    assert await cost_issues(COST) == set()
+    for entity_id in money:
+        assert "statistics_not_defined" in await cost_issues(entity_id), entity_id
 
     # What Developer tools > Statistics lists as issues to fix.
     issues = await get_instance(hass).async_add_executor_job(validate_statistics, hass)
     assert not [entity_id for entity_id in issues if "nomos" in entity_id]
-    for period in ("yesterday", "this_month", "last_month"):
-        paid = hass.states.get(f"sensor.nomos_4x44emkx_average_price_paid_{period}")
-        registry_entry = er.async_get(hass).async_get(
-            f"sensor.nomos_4x44emkx_average_price_paid_{period}"
-        )
-        assert paid is None  # disabled by default
-        assert registry_entry.capabilities == {"state_class": "measurement"}
+    for period in periods:
+        paid = anna_sensor(hass, sub, f"{period}_price_paid")
+        assert hass.states.get(paid) is not None  # enabled in tests, disabled by default
+        assert registry.async_get(paid).capabilities == {"state_class": "measurement"}
+
+
+async def set_grid_cost(hass: HomeAssistant, consumption: str, cost: str) -> None:
+    """Store Energy preferences with one grid import and its cost, in this HA's format."""
+    manager = await energy_data.async_get_manager(hass)
+    flow = {"stat_energy_from": consumption, "stat_cost": cost}
+    unpriced = {"entity_energy_price": None, "number_energy_price": None}
+    if "stat_energy_from" in energy_data.GridSourceType.__annotations__:
+        grid: dict[str, object] = {"type": "grid", **flow, **unpriced, "cost_adjustment_day": 0}
+    else:  # HA before 2026.10: import and export flows in lists
+        grid = {
+            "type": "grid",
+            "flow_from": [{**flow, **unpriced}],
+            "flow_to": [],
+            "cost_adjustment_day": 0,
+        }
+    await manager.async_update({"energy_sources": [grid]})  # type: ignore[typeddict-item]
 
 
 async def test_the_invoice_is_checked_against_the_meter(
@@ -792,6 +881,7 @@ async def test_cost_report_for_a_notification(
 async def test_restarts_and_reimports_never_change_a_figure(
     recorder_mock: Recorder,
     hass: HomeAssistant,
+    simulator: NomosSimulator,
     add_entry: AddEntry,
     freezer: FrozenDateTimeFactory,
     short_history: None,
@@ -802,19 +892,32 @@ async def test_restarts_and_reimports_never_change_a_figure(
     entry = await add_entry(ANNA)
     await save_options(hass, entry, comparison_price_ct=31.0, comparison_base_fee=9.0)
 
+    sub = anna_sub(simulator)
+    # Consumption, cost and the four insight figures of the latest day, the month so far
+    # and last month.
+    period_sensors = [
+        anna_sensor(hass, sub, f"{period}_{figure}")
+        for period in ("latest_day", "month", "last_month")
+        for figure in (
+            "consumption",
+            "cost",
+            "price_paid",
+            "market_average",
+            "shifting_benefit",
+            "saved_versus_comparison",
+        )
+    ]
+
     def figures() -> dict[str, Any]:
         return {
-            state.entity_id: (state.state, dict(state.attributes))
-            for state in hass.states.async_all("sensor")
-            if state.entity_id.startswith("sensor.nomos_4x44emkx_")
-            and any(
-                part in state.entity_id
-                for part in ("yesterday", "month", "price_paid", "market", "benefit", "saved")
-            )
+            entity_id: (state.state, dict(state.attributes))
+            for entity_id in period_sensors
+            if (state := hass.states.get(entity_id)) is not None
         }
 
     before = figures()
-    assert len(before) >= 16
+    assert len(before) == 18
+    assert all(state != STATE_UNKNOWN for state, _ in before.values())
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert figures() == before

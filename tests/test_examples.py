@@ -1,14 +1,18 @@
-"""Every YAML example of the README and every blueprint, run against the simulator.
+"""Every YAML example of the READMEs and the docs pages, and every blueprint, run
+against the simulator.
 
 Each automation is loaded as the user would paste it; the tests move the clock to
 its trigger and check what a homeowner would notice (the switch, the message),
 with a restart of Home Assistant in the awkward place: between planning and
-starting, inside a run, and while the appliance should have started.
+starting, inside a run, and while the appliance should have started. The
+READMEs' automations run in an installation of their language (German
+installations make German entity ids) with only the entities that are on by
+default.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 import re
@@ -20,7 +24,7 @@ from homeassistant.components.recorder import Recorder
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, STATE_OFF, STATE_ON
 from homeassistant.core import CoreState, HomeAssistant, ServiceCall, callback
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import parse_yaml
@@ -36,18 +40,22 @@ from .timetravel import berlin, travel, walk
 
 ROOT = Path(__file__).parents[1]
 README = ROOT / "README.md"
+README_DE = ROOT / "README.de.md"
+DOCS = ROOT / "docs"
 BLUEPRINTS = ROOT / "blueprints/automation/nomos_energy"
 MINUTE = timedelta(minutes=1)
 SECOND = timedelta(seconds=1)
 # The pasted automations keep their time triggers armed until Home Assistant stops.
 pytestmark = pytest.mark.parametrize("expected_lingering_timers", [True])
 DISHWASHER = "switch.dishwasher"
+WALLBOX = "switch.wallbox"
 
 
 @dataclass(frozen=True)
 class Example:
-    """A fenced YAML block of the README."""
+    """A fenced YAML block of a README or a docs page."""
 
+    path: Path
     line: int
     text: str
 
@@ -63,23 +71,29 @@ class Example:
         return []
 
 
-def readme_examples() -> list[Example]:
-    text = README.read_text(encoding="utf-8")
+def examples(path: Path) -> list[Example]:
+    """The fenced YAML blocks of one Markdown file."""
+    text = path.read_text(encoding="utf-8")
     return [
-        Example(text.count("\n", 0, found.start()) + 1, found.group(1))
+        Example(path, text.count("\n", 0, found.start()) + 1, found.group(1))
         for found in re.finditer(r"```yaml\n(.*?)```", text, re.DOTALL)
     ]
 
 
+def doc_examples() -> list[Example]:
+    """The YAML blocks of every docs page."""
+    return [example for page in sorted(DOCS.glob("*.md")) for example in examples(page)]
+
+
 def example_with(alias: str) -> list[dict[str, Any]]:
-    """The automations of the README block that holds `alias`."""
-    for example in readme_examples():
+    """The automations of the docs block that holds `alias`."""
+    for example in doc_examples():
         if alias in example.aliases:
             return list(example.data["automation"])
-    raise AssertionError(f"no README example {alias!r}")
+    raise AssertionError(f"no example {alias!r} in docs/")
 
 
-# What runs which README block: every automation alias must be listed here.
+# What runs which docs block: every automation alias of docs/ must be listed here.
 EXERCISED_AUTOMATIONS = {
     "Tomorrow's average price": "test_tomorrows_average_price",
     "Plan the dishwasher": "test_dishwasher_example_starts_on_time_across_a_restart",
@@ -91,11 +105,73 @@ EXERCISED_AUTOMATIONS = {
 }
 
 
+@dataclass(frozen=True)
+class Home:
+    """An installation in one language, and the README written for it."""
+
+    language: str
+    readme: Path
+    appliance: str
+    appliance_switch: str
+    # The entity ids Home Assistant makes in this language (from the translated names).
+    ids: dict[str, str] = field(default_factory=dict)
+    # The calendar's word for a cheap period in this language.
+    cheap: str = ""
+
+
+ENGLISH = Home(
+    "en",
+    README,
+    "Dishwasher",
+    DISHWASHER,
+    {
+        "run_now": "binary_sensor.dishwasher_run_now",
+        "cheap_period": "binary_sensor.nomos_4x44emkx_cheap_period",
+        "tomorrow_available": "binary_sensor.nomos_4x44emkx_prices_for_tomorrow_available",
+        "price_calendar": "calendar.nomos_4x44emkx_prices",
+    },
+    "Cheap",
+)
+GERMAN = Home(
+    "de",
+    README_DE,
+    "Geschirrspüler",
+    "switch.geschirrspuler",
+    {
+        "run_now": "binary_sensor.geschirrspuler_jetzt_einschalten",
+        "cheap_period": "binary_sensor.nomos_4x44emkx_gunstige_phase",
+        "tomorrow_available": "binary_sensor.nomos_4x44emkx_preise_fur_morgen_verfugbar",
+        "price_calendar": "calendar.nomos_4x44emkx_preise",
+    },
+    "Günstig",
+)
+HOMES = pytest.mark.parametrize("home", [ENGLISH, GERMAN], ids=["en", "de"])
+
+
+def readme_automation(home: Home, entity_id: str) -> list[dict[str, Any]]:
+    """The automations of the README block that uses `entity_id` (exactly one does)."""
+    found = [example for example in examples(home.readme) if entity_id in example.text]
+    assert len(found) == 1, (home.readme.name, entity_id)
+    return list(found[0].data["automation"])
+
+
+def entity_id_of(hass: HomeAssistant, domain: str, translation_key: str) -> str:
+    """The id Home Assistant gave the integration's only entity with this key."""
+    [entity_id] = [
+        entity.entity_id
+        for entity in er.async_get(hass).entities.values()
+        if entity.platform == DOMAIN
+        and entity.domain == domain
+        and entity.translation_key == translation_key
+    ]
+    return entity_id
+
+
 async def test_logger_example_turns_on_debug_logging(hass: HomeAssistant) -> None:
     """The troubleshooting snippet is valid configuration and does what it says."""
     import logging  # noqa: PLC0415
 
-    config = next(example.data for example in readme_examples() if "logger" in example.data)
+    config = next(example.data for example in doc_examples() if "logger" in example.data)
     ours = logging.getLogger("custom_components.nomos_energy")
     level = ours.level
     try:
@@ -105,15 +181,31 @@ async def test_logger_example_turns_on_debug_logging(hass: HomeAssistant) -> Non
         ours.setLevel(level)
 
 
-def test_every_readme_example_is_exercised() -> None:
-    """A new README example needs a test here; the others are actions, a response, a card."""
-    examples = readme_examples()
-    aliases = [alias for example in examples for alias in example.aliases]
+@pytest.mark.parametrize("readme", [README, README_DE], ids=["en", "de"])
+def test_readme_has_the_three_automations(readme: Path) -> None:
+    """A README's examples are the three automations its tests run, one automation each."""
+    blocks = examples(readme)
+    assert [len(block.aliases) for block in blocks] == [1, 1, 1]
+    home = ENGLISH if readme == README else GERMAN
+    for key in ("run_now", "cheap_period", "tomorrow_available"):
+        assert readme_automation(home, home.ids[key])
+    # No id of the other language slipped in.
+    other = GERMAN if home is ENGLISH else ENGLISH
+    text = readme.read_text(encoding="utf-8")
+    assert not [entity_id for entity_id in other.ids.values() if entity_id in text]
+
+
+def test_every_docs_example_is_exercised() -> None:
+    """A new docs example needs a test here; the others are actions, a response, a card."""
+    found = doc_examples()
+    aliases = [alias for example in found for alias in example.aliases]
     assert sorted(aliases) == sorted(EXERCISED_AUTOMATIONS)
-    others = [example.data for example in examples if not example.aliases]
+    others = [example.data for example in found if not example.aliases]
     kinds = sorted(
         "action"
         if "action" in data
+        else "dashboard"  # tests/test_docs.py checks it against the entities
+        if "views" in data
         else "card"
         if "type" in data
         else "configuration"
@@ -123,7 +215,16 @@ def test_every_readme_example_is_exercised() -> None:
         else "response"
         for data in others
     )
-    assert kinds == ["action", "action", "card", "configuration", "evcc", "response"]
+    assert kinds == [
+        "action",
+        "action",
+        "card",
+        "configuration",
+        "dashboard",
+        "dashboard",
+        "evcc",
+        "response",
+    ]
     # The evcc snippet and the chart card read the price feed, with the attributes it has.
     evcc = next(data for data in others if "tariffs" in data)
     forecast = evcc["tariffs"]["grid"]["forecast"]
@@ -138,14 +239,23 @@ def test_every_readme_example_is_exercised() -> None:
     }
 
 
+# The homeowner's switches: each a plain switch that remembers its state in a boolean.
+SWITCHES = {
+    DISHWASHER: "Dishwasher",
+    GERMAN.appliance_switch: "Geschirrspüler",
+    WALLBOX: "Wallbox",
+}
+
+
 @pytest.fixture
 async def berlin_home(hass: HomeAssistant) -> None:
-    """A Home Assistant in Berlin, with a dishwasher that is a plain switch."""
+    """A Home Assistant in Berlin, with a dishwasher (also a German one) and a wallbox."""
     await hass.config.async_set_time_zone("Europe/Berlin")
+    booleans = {entity_id: f"{entity_id.split('.')[1]}_power" for entity_id in SWITCHES}
     assert await async_setup_component(
         hass,
         "input_boolean",
-        {"input_boolean": {"dishwasher_power": {"name": "Dishwasher power"}}},
+        {"input_boolean": {boolean: {} for boolean in booleans.values()}},
     )
     assert await async_setup_component(
         hass,
@@ -156,16 +266,17 @@ async def berlin_home(hass: HomeAssistant) -> None:
                     "switch": [
                         {
                             # Optimistic (no state template): on the moment it is switched.
-                            "name": "Dishwasher",
+                            "name": name,
                             "turn_on": {
                                 "action": "input_boolean.turn_on",
-                                "target": {"entity_id": "input_boolean.dishwasher_power"},
+                                "target": {"entity_id": f"input_boolean.{booleans[entity_id]}"},
                             },
                             "turn_off": {
                                 "action": "input_boolean.turn_off",
-                                "target": {"entity_id": "input_boolean.dishwasher_power"},
+                                "target": {"entity_id": f"input_boolean.{booleans[entity_id]}"},
                             },
                         }
+                        for entity_id, name in SWITCHES.items()
                     ]
                 }
             ]
@@ -182,8 +293,11 @@ async def berlin_home(hass: HomeAssistant) -> None:
         },
     )
     await hass.async_block_till_done()
-    await hass.services.async_call("switch", "turn_off", {"entity_id": DISHWASHER}, blocking=True)
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": list(SWITCHES)}, blocking=True
+    )
     await hass.async_block_till_done()
+    assert all(hass.states.get(entity_id).state == STATE_OFF for entity_id in SWITCHES)
 
 
 @pytest.fixture
@@ -192,16 +306,17 @@ def notifications(hass: HomeAssistant) -> list[ServiceCall]:
 
 
 class SwitchLog:
-    """When the dishwasher switched, as seen from its state changes."""
+    """When a switch (the dishwasher unless told) switched, as seen from its state changes."""
 
-    def __init__(self, hass: HomeAssistant) -> None:
+    def __init__(self, hass: HomeAssistant, entity_id: str = DISHWASHER) -> None:
         self.hass = hass
+        self.entity_id = entity_id
         self.changes: list[tuple[str, datetime]] = []
         hass.bus.async_listen("state_changed", self._changed)
 
     @callback
     def _changed(self, event: Any) -> None:
-        if event.data["entity_id"] == DISHWASHER and event.data["new_state"] is not None:
+        if event.data["entity_id"] == self.entity_id and event.data["new_state"] is not None:
             new = event.data["new_state"]
             if event.data["old_state"] is None or event.data["old_state"].state != new.state:
                 self.changes.append((new.state, new.last_changed))
@@ -472,10 +587,10 @@ async def test_open_invoice_notification_once(
     assert len(notifications) == 1
 
 
-def readme_action(name: str) -> dict[str, Any]:
+def doc_action(name: str) -> dict[str, Any]:
     return next(
         example.data
-        for example in readme_examples()
+        for example in doc_examples()
         if isinstance(example.data, dict) and example.data.get("action") == f"{DOMAIN}.{name}"
     )
 
@@ -490,7 +605,7 @@ async def test_import_statistics_example(
     """Re-importing from 1 October reaches the newest day and reports its hours."""
     freezer.move_to(berlin(2026, 11, 29, 18, 0))
     await add_entry(ANNA)
-    example = readme_action("import_statistics")
+    example = doc_action("import_statistics")
     response = await hass.services.async_call(
         DOMAIN, "import_statistics", example["data"], blocking=True, return_response=True
     )
@@ -507,7 +622,7 @@ async def test_submit_meter_reading_example(
     result = await personal_flow(hass, ANALOG_CLIENT_ID, ANALOG_CLIENT_SECRET)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    example = readme_action("submit_meter_reading")
+    example = doc_action("submit_meter_reading")
     response = await hass.services.async_call(
         DOMAIN, "submit_meter_reading", example["data"], blocking=True, return_response=True
     )
@@ -676,3 +791,129 @@ async def test_monthly_cost_report_notification(
     assert f"{round(report['cost'], 2)} EUR" in message
     assert f"Invoice {report['invoice']['number']}: {report['invoice']['total']} EUR." in message
     assert "differ from the meter" not in message
+
+
+# The READMEs' three automations, each in an installation of the README's language ---
+
+
+async def set_up_home(
+    hass: HomeAssistant, home: Home, add_entry: AddEntry, *, appliance: bool = False
+) -> MockConfigEntry:
+    """Add Anna's account in the home's language (entity ids follow it), as a new user would."""
+    hass.config.language = home.language
+    entry = await add_entry(ANNA)
+    if appliance:
+        await add_appliance(hass, entry, name=home.appliance)
+    return entry
+
+
+@HOMES
+@pytest.mark.default_entities
+async def test_readme_dishwasher_follows_its_planner(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    berlin_home: None,
+    home: Home,
+) -> None:
+    """On in the planned quarter-hours, off after; a restart inside the run keeps it on."""
+    freezer.move_to(berlin(2026, 11, 29, 20, 0) + SECOND)
+    entry = await set_up_home(hass, home, add_entry, appliance=True)
+    run_now = entity_id_of(hass, "binary_sensor", "run_now")
+    assert run_now == home.ids["run_now"]
+    switch = SwitchLog(hass, home.appliance_switch)
+    await load_automations(hass, readme_automation(home, run_now))
+    segment = hass.states.get(run_now).attributes["segments"][0]
+    start, end = (datetime.fromisoformat(segment[key]) for key in ("start", "end"))
+    await walk(hass, freezer, start + timedelta(minutes=30) + SECOND, MINUTE * 5)
+    assert hass.states.get(home.appliance_switch).state == STATE_ON
+    await restart(hass, entry)
+    assert hass.states.get(home.appliance_switch).state == STATE_ON
+    await walk(hass, freezer, end + MINUTE, MINUTE * 5)
+    assert switch.switched(STATE_ON) == [start + SECOND]
+    assert switch.switched(STATE_OFF) == [end + SECOND]
+
+
+@HOMES
+@pytest.mark.default_entities
+async def test_readme_charging_in_cheap_periods(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    berlin_home: None,
+    home: Home,
+) -> None:
+    """The wallbox is on exactly while a cheap period runs, also after a restart that
+    missed the start (Home Assistant was down)."""
+    freezer.move_to(berlin(2026, 11, 29, 16, 0))
+    entry = await set_up_home(hass, home, add_entry)
+    cheap = entity_id_of(hass, "binary_sensor", "cheap_period")
+    assert cheap == home.ids["cheap_period"]
+    await load_automations(hass, readme_automation(home, cheap))
+    first_start = dt_util.parse_datetime(hass.states.get(cheap).attributes["start"])
+    assert first_start is not None
+    await automations(hass, "turn_off")  # Home Assistant is down when the period begins
+    await walk(hass, freezer, first_start + timedelta(minutes=20))
+    assert hass.states.get(cheap).state == STATE_ON
+    assert hass.states.get(WALLBOX).state == STATE_OFF
+    await restart(hass, entry)
+    assert hass.states.get(WALLBOX).state == STATE_ON
+    seen = set()
+    moment = first_start + timedelta(minutes=30, seconds=1)
+    while moment < berlin(2026, 11, 30, 14, 0):
+        await travel(hass, freezer, moment)
+        seen.add(hass.states.get(cheap).state)
+        assert hass.states.get(WALLBOX).state == hass.states.get(cheap).state, moment
+        moment += timedelta(minutes=15)
+    assert seen == {STATE_ON, STATE_OFF}
+
+
+@HOMES
+@pytest.mark.default_entities
+async def test_readme_tomorrows_periods_message(
+    hass: HomeAssistant,
+    simulator: NomosSimulator,
+    add_entry: AddEntry,
+    freezer: FrozenDateTimeFactory,
+    berlin_home: None,
+    notifications: list[ServiceCall],
+    home: Home,
+) -> None:
+    """Once tomorrow's prices are out: one message with tomorrow's periods from the
+    calendar, in the home's language; a restart sends no second one."""
+    freezer.move_to(berlin(2026, 11, 29, 12, 0))
+    entry = await set_up_home(hass, home, add_entry)
+    available = entity_id_of(hass, "binary_sensor", "tomorrow_available")
+    calendar = entity_id_of(hass, "calendar", "price_calendar")
+    assert (available, calendar) == (home.ids["tomorrow_available"], home.ids["price_calendar"])
+    automation = readme_automation(home, available)
+    assert calendar in str(automation)
+    await load_automations(hass, automation)
+    await walk(hass, freezer, berlin(2026, 11, 29, 17, 0))
+    assert hass.states.get(available).state == STATE_ON
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            "entity_id": calendar,
+            "start_date_time": berlin(2026, 11, 30, 0, 0),
+            "end_date_time": berlin(2026, 12, 1, 0, 0),
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert isinstance(response, dict)
+    events = response[calendar]["events"]
+    assert any(event["summary"].startswith(home.cheap) for event in events)
+    assert len(notifications) == 1
+    message = notifications[0].data["message"]
+    for event in events:
+        start = dt_util.as_local(datetime.fromisoformat(event["start"]))
+        end = dt_util.as_local(datetime.fromisoformat(event["end"]))
+        assert f"{start:%H:%M}\u2013{end:%H:%M}" in message
+        assert event["summary"] in message
+    await restart(hass, entry)
+    await walk(hass, freezer, berlin(2026, 11, 29, 20, 0))
+    assert len(notifications) == 1

@@ -23,14 +23,15 @@ from .conftest import ANNA, AddEntry
 from .timetravel import berlin, walk
 
 PRICES = "GET /subscriptions/{id}/prices"
-CURRENT = "sensor.nomos_4x44emkx_current_price"
+CURRENT = "sensor.nomos_4x44emkx_current_price"  # ct/kWh
 TOMORROW = "binary_sensor.nomos_4x44emkx_prices_for_tomorrow_available"
 
 
 def expected(simulator: NomosSimulator, moment: datetime) -> float:
+    """The simulator's all-in price (ct/kWh) of the quarter-hour containing `moment`."""
     sub = next(s for s in simulator.subscriptions.values() if s.number == "4X44EMKX")
     start = moment.replace(minute=moment.minute // 15 * 15, second=0, microsecond=0)
-    return sub.price_item(start)["amount"] / 100
+    return sub.price_item(start)["amount"]
 
 
 def reauth_started(hass: HomeAssistant) -> bool:
@@ -49,7 +50,7 @@ def our_records(caplog: pytest.LogCaptureFixture, level: int) -> list[logging.Lo
 @pytest.fixture
 def at_publication(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        "custom_components.nomos_energy.coordinator.PUBLICATION_SPREAD", timedelta(0)
+        "custom_components.nomos_energy.coordinator_base.PUBLICATION_SPREAD", timedelta(0)
     )
 
 

@@ -44,15 +44,29 @@ async def test_feed_in_is_production_and_payout(
     """The solar contract gets payout names and Return-to-grid statistics; the home one not."""
     freezer.move_to(berlin(2026, 11, 30, 18, 0))
     await add_entry(FELIX)
-    assert hass.states.get(f"sensor.nomos_{SOLAR}_current_payout") is not None
+    payout_ct = hass.states.get(f"sensor.nomos_{SOLAR}_current_payout")
+    payout_eur = hass.states.get(f"sensor.nomos_{SOLAR}_payout_in_eur_kwh")
+    assert payout_ct.attributes["unit_of_measurement"] == "ct / kWh"
+    assert payout_eur.attributes["unit_of_measurement"] == "EUR/kWh"
+    assert float(payout_eur.state) == pytest.approx(float(payout_ct.state) / 100)
     assert hass.states.get(f"sensor.nomos_{SOLAR}_current_price") is None
-    assert hass.states.get(f"sensor.nomos_{SOLAR}_current_grid_component") is None
+    assert hass.states.get(f"sensor.nomos_{SOLAR}_price_in_eur_kwh") is None
+    assert hass.states.get(f"sensor.nomos_{SOLAR}_current_grid_fee_component") is None
+    assert hass.states.get(f"sensor.nomos_{SOLAR}_current_levies_component") is None
+    assert hass.states.get(f"sensor.nomos_{HOME}_current_grid_fee_component") is not None
     assert hass.states.get(f"sensor.nomos_{HOME}_current_price") is not None
-    fed_in = hass.states.get(f"sensor.nomos_{SOLAR}_fed_in_yesterday")
-    payout = hass.states.get(f"sensor.nomos_{SOLAR}_payout_yesterday")
+    assert hass.states.get(f"sensor.nomos_{HOME}_current_payout") is None
+    # The latest complete day: yesterday, as Nomos published it this afternoon.
+    fed_in = hass.states.get(f"sensor.nomos_{SOLAR}_latest_daily_feed_in")
+    payout = hass.states.get(f"sensor.nomos_{SOLAR}_latest_daily_payout")
+    assert hass.states.get(f"sensor.nomos_{SOLAR}_latest_daily_consumption") is None
     assert float(fed_in.state) > 0
     assert float(payout.state) != 0
     assert fed_in.attributes["date"] == "2026-11-29"
+    assert payout.attributes["date"] == "2026-11-29"
+    month = hass.states.get(f"sensor.nomos_{SOLAR}_month_to_date_feed_in")
+    assert month.attributes["month"] == "2026-11"
+    assert month.attributes["last_day"] == "2026-11-29"
 
     listed = {item["statistic_id"]: item for item in await async_list_statistic_ids(hass, None)}
     assert f"nomos_energy:{SOLAR}_production" in listed
@@ -60,7 +74,7 @@ async def test_feed_in_is_production_and_payout(
     assert f"nomos_energy:{SOLAR}_consumption" not in listed
     assert f"nomos_energy:{HOME}_consumption" in listed
     assert listed[f"nomos_energy:{SOLAR}_production"]["name"] == "Nomos F3L1XS0L feed-in"
-    # The day's production statistic sums to what the sensor shows for yesterday.
+    # The day's production statistic sums to what the sensor shows for that day.
     start, end = day_bounds(date(2026, 11, 29))
     rows = await hourly_stats(hass, f"nomos_energy:{SOLAR}_production", start, end)
     assert sum(row["state"] for row in rows) == pytest.approx(float(fed_in.state), abs=0.002)

@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.nomos_energy import coordinator as coordinator_module
+from custom_components.nomos_energy import price_coordinator as coordinator_module
 from custom_components.nomos_energy.periods import (
     PeriodKind,
     current_or_next,
@@ -136,14 +136,16 @@ async def test_look_ahead(
         three = [
             i.price_ct for i in known if current.start <= i.start < moment + timedelta(hours=3)
         ]
+        # ct/kWh, to a ten-thousandth of a cent.
         values = {
-            "lowest_price_next_24_hours": low.price_ct / 100,
-            "highest_price_next_24_hours": high.price_ct / 100,
-            "average_price_next_3_hours": sum(three) / len(three) / 100,
+            "lowest_price_next_24_hours": low.price_ct,
+            "highest_price_next_24_hours": high.price_ct,
+            "average_price_next_3_hours": sum(three) / len(three),
         }
         for key, value in values.items():
-            state = hass.states.get(f"sensor.nomos_4x44emkx_{key}").state
-            assert float(state) == pytest.approx(value, abs=1e-6), key
+            state = hass.states.get(f"sensor.nomos_4x44emkx_{key}")
+            assert float(state.state) == pytest.approx(value, abs=5e-5), key
+            assert state.attributes["unit_of_measurement"] == "ct / kWh", key
         assert timestamp(hass, "sensor.nomos_4x44emkx_time_of_lowest_price_next_24_hours") == (
             low.start
         )

@@ -33,6 +33,14 @@ from .timetravel import QUARTER, berlin, travel
 RUN_NOW = "binary_sensor.dishwasher_run_now"
 START = "sensor.dishwasher_planned_start"
 END = "sensor.dishwasher_planned_end"
+# A car charged within 10 hours of a trigger, in the cheapest quarter-hours.
+CAR = {
+    "name": "Car",
+    "duration": {"hours": 3, "minutes": 0},
+    "deadline_mode": "within",
+    "within_hours": 10,
+    "may_pause": True,
+}
 
 
 def quarters(start: datetime, prices: list[float | None]) -> list[PriceInterval]:
@@ -131,22 +139,65 @@ def test_next_deadline_across_dst() -> None:
 async def add_appliance(
     hass: HomeAssistant, entry: MockConfigEntry, **answers: Any
 ) -> dict[str, Any]:
-    """Add an appliance through the "Add appliance" flow, as in the UI."""
+    """Add an appliance through the "Add appliance" flow, as in the UI.
+
+    First the menu (when the run must be done: `deadline_mode`), then that mode's form.
+    """
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, "appliance"), context={"source": "user"}
     )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["daily", "within"]
+    mode = answers.pop("deadline_mode", "daily")
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": mode}
+    )
     assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == mode
     data = {
         "name": "Dishwasher",
         "duration": {"hours": 2, "minutes": 0},
-        "deadline_mode": "daily",
-        "deadline": "07:00:00",
+        **({"deadline": "07:00:00"} if mode == "daily" else {}),
         "may_pause": False,
         **answers,
     }
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], data)
     await hass.async_block_till_done(wait_background_tasks=True)
     return dict(result)
+
+
+async def change_appliance(
+    hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str, mode: str
+) -> dict[str, Any]:
+    """Open "Change appliance" and pick the mode in its menu; return the mode's form."""
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "appliance"),
+        context={"source": "reconfigure", "subentry_id": subentry_id},
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": mode}
+    )
+    assert result["type"] is FlowResultType.FORM
+    return dict(result)
+
+
+async def save_change(hass: HomeAssistant, form: dict[str, Any], answers: dict[str, Any]) -> None:
+    """Send the changed appliance; the flow ends and its plan is made again."""
+    result = await hass.config_entries.subentries.async_configure(form["flow_id"], answers)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def suggested(form: dict[str, Any]) -> dict[str, Any]:
+    """Return the values a form shows filled in, by field."""
+    return {
+        str(key): key.description["suggested_value"]
+        for key in form["data_schema"].schema
+        if "suggested_value" in (key.description or {})
+    }
 
 
 def moment_of(hass: HomeAssistant, entity_id: str) -> datetime | None:
@@ -254,21 +305,13 @@ async def test_skip_and_plan_again(
     )
     assert hass.states.get(RUN_NOW).attributes["deadline"] == "2026-12-01T07:00:00+01:00"
     assert tonight == "2026-11-30T07:00:00+01:00"
-    await add_appliance(
-        hass,
-        anna,
-        name="Car",
-        duration={"hours": 3, "minutes": 0},
-        deadline_mode="within",
-        within_hours=10,
-        may_pause=True,
-    )
+    await add_appliance(hass, anna, **CAR)
     assert hass.states.get("binary_sensor.car_run_now").attributes == {
         **hass.states.get("binary_sensor.car_run_now").attributes,
         "planned": False,
     }
     await hass.services.async_call(
-        "button", "press", {"entity_id": "button.car_plan_again"}, blocking=True
+        "button", "press", {"entity_id": "button.car_plan_a_run_now"}, blocking=True
     )
     attributes = hass.states.get("binary_sensor.car_run_now").attributes
     assert attributes["planned"] is True
@@ -309,26 +352,19 @@ async def test_change_and_remove_an_appliance(
 
     await add_appliance(hass, anna)
     subentry_id = next(iter(anna.subentries))
-    result = await hass.config_entries.subentries.async_init(
-        (anna.entry_id, "appliance"),
-        context={"source": "reconfigure", "subentry_id": subentry_id},
-    )
-    assert result["type"] is FlowResultType.FORM
-    schema = {str(key): key for key in result["data_schema"].schema}
-    assert schema["duration"].description["suggested_value"] == {"hours": 2, "minutes": 0}
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"],
+    result = await change_appliance(hass, anna, subentry_id, "daily")
+    assert suggested(result)["duration"] == {"hours": 2, "minutes": 0}
+    assert suggested(result)["deadline"] == "07:00:00"
+    await save_change(
+        hass,
+        result,
         {
             "name": "Dishwasher",
             "duration": {"hours": 1, "minutes": 30},
-            "deadline_mode": "daily",
             "deadline": "06:00:00",
             "may_pause": False,
         },
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    await hass.async_block_till_done(wait_background_tasks=True)
     attributes = hass.states.get(RUN_NOW).attributes
     assert attributes["deadline"] == "2026-11-30T06:00:00+01:00"
     start, end = moment_of(hass, START), moment_of(hass, END)
@@ -349,6 +385,56 @@ async def test_change_and_remove_an_appliance(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert planner_devices() == []
     assert hass.states.get(RUN_NOW) is None
+
+
+async def test_the_form_shows_only_the_chosen_deadline(
+    hass: HomeAssistant, anna: MockConfigEntry
+) -> None:
+    """The menu picks the mode; its form asks for that mode's deadline and not the other."""
+    for mode, shown, hidden in (
+        ("daily", "deadline", "within_hours"),
+        ("within", "within_hours", "deadline"),
+    ):
+        result = await hass.config_entries.subentries.async_init(
+            (anna.entry_id, "appliance"), context={"source": "user"}
+        )
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"next_step_id": mode}
+        )
+        fields = [str(key) for key in result["data_schema"].schema]
+        assert fields == ["name", "duration", shown, "may_pause", "power_kw"]
+        assert hidden not in fields
+        hass.config_entries.subentries.async_abort(result["flow_id"])
+
+
+async def test_reconfigure_keeps_or_switches_the_mode(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, anna: MockConfigEntry
+) -> None:
+    """A "within" appliance shows its hours again; switched to daily, it plans for the time."""
+    await add_appliance(hass, anna, **CAR)
+    subentry_id = next(iter(anna.subentries))
+    subscription_id = anna.subentries[subentry_id].data["subscription_id"]
+    assert anna.subentries[subentry_id].data["within_minutes"] == 600
+
+    result = await change_appliance(hass, anna, subentry_id, "within")
+    assert suggested(result)["within_hours"] == 10
+    assert suggested(result)["may_pause"] is True
+    hass.config_entries.subentries.async_abort(result["flow_id"])
+    result = await change_appliance(hass, anna, subentry_id, "daily")
+    assert "deadline" not in suggested(result)  # the default time, as for a new appliance
+    assert suggested(result)["duration"] == {"hours": 3, "minutes": 0}
+    await save_change(hass, result, {**suggested(result), "deadline": "06:00:00"})
+    assert dict(anna.subentries[subentry_id].data) == {
+        "subscription_id": subscription_id,
+        "duration_minutes": 180,
+        "deadline": "06:00:00",
+        "within_minutes": None,
+        "may_pause": True,
+        "power_kw": None,
+    }
+    attributes = hass.states.get("binary_sensor.car_run_now").attributes
+    assert attributes["planned"] is True
+    assert attributes["deadline"] == "2026-11-30T06:00:00+01:00"
 
 
 async def test_no_appliance_without_a_subscription_that_buys_power(

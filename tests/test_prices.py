@@ -12,6 +12,7 @@ from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 
 from custom_components.nomos_energy.price_schedule import BERLIN, day_bounds
@@ -22,7 +23,9 @@ from .conftest import ANNA, AddEntry
 from .timetravel import QUARTER, berlin, travel, walk
 
 PRICES = "GET /subscriptions/{id}/prices"
+# The price people read (ct/kWh) and the Energy dashboard's price (EUR/kWh).
 CURRENT = "sensor.nomos_4x44emkx_current_price"
+CURRENT_EUR = "sensor.nomos_4x44emkx_price_in_eur_kwh"
 
 
 def anna_subscription(simulator: NomosSimulator) -> Subscription:
@@ -49,7 +52,7 @@ def value(hass: HomeAssistant, entity_id: str) -> float:
 def publication_at_1420(monkeypatch: pytest.MonkeyPatch) -> None:
     """Remove this installation's random offset so tests know the fetch time."""
     monkeypatch.setattr(
-        "custom_components.nomos_energy.coordinator.PUBLICATION_SPREAD", timedelta(0)
+        "custom_components.nomos_energy.coordinator_base.PUBLICATION_SPREAD", timedelta(0)
     )
 
 
@@ -65,30 +68,46 @@ async def test_prices_before_publication(
     freezer.move_to(now)
     await add_entry(ANNA)
     expected = price_at(simulator, now)
-    assert value(hass, CURRENT) == pytest.approx(expected / 100)
-    assert value(hass, "sensor.nomos_4x44emkx_current_price_ct_kwh") == pytest.approx(expected)
+    assert value(hass, CURRENT) == pytest.approx(expected)
+    assert value(hass, CURRENT_EUR) == pytest.approx(expected / 100)
     assert value(hass, "sensor.nomos_4x44emkx_next_price") == pytest.approx(
-        price_at(simulator, now + QUARTER) / 100
+        price_at(simulator, now + QUARTER)
     )
     hour = [price_at(simulator, berlin(2026, 11, 29, 10, minute)) for minute in (0, 15, 30, 45)]
     assert value(hass, "sensor.nomos_4x44emkx_average_price_this_hour") == pytest.approx(
-        sum(hour) / 400
+        sum(hour) / 4, abs=5e-5
     )
     day = [price_at(simulator, day_bounds(date(2026, 11, 29))[0] + i * QUARTER) for i in range(96)]
-    assert value(hass, "sensor.nomos_4x44emkx_lowest_price_today") == pytest.approx(min(day) / 100)
-    assert value(hass, "sensor.nomos_4x44emkx_highest_price_today") == pytest.approx(max(day) / 100)
-    # States carry a millionth of a euro, not float noise.
+    assert value(hass, "sensor.nomos_4x44emkx_lowest_price_today") == pytest.approx(min(day))
+    assert value(hass, "sensor.nomos_4x44emkx_highest_price_today") == pytest.approx(max(day))
+    # States carry a ten-thousandth of a cent (what Nomos sends), not float noise.
     assert value(hass, "sensor.nomos_4x44emkx_average_price_today") == pytest.approx(
-        sum(day) / 9600, abs=5e-7
+        sum(day) / 96, abs=5e-5
     )
-    assert len(state(hass, "sensor.nomos_4x44emkx_average_price_today").split(".")[1]) <= 6
+    assert len(state(hass, "sensor.nomos_4x44emkx_average_price_today").split(".")[1]) <= 4
+    assert len(state(hass, CURRENT_EUR).split(".")[1]) <= 6
     cheapest = day_bounds(date(2026, 11, 29))[0] + day.index(min(day)) * QUARTER
+    dearest = day_bounds(date(2026, 11, 29))[0] + day.index(max(day)) * QUARTER
     assert (
         datetime.fromisoformat(state(hass, "sensor.nomos_4x44emkx_time_of_lowest_price_today"))
         == cheapest
     )
+    # The day's range: highest minus lowest, the extremes with their local times.
+    price_range = hass.states.get("sensor.nomos_4x44emkx_price_range_today")
+    assert float(price_range.state) == pytest.approx(max(day) - min(day), abs=5e-5)
+    assert price_range.attributes["unit_of_measurement"] == "ct / kWh"
+    assert "state_class" not in price_range.attributes
+    assert price_range.attributes["lowest"] == pytest.approx(min(day))
+    assert price_range.attributes["highest"] == pytest.approx(max(day))
+    assert price_range.attributes["average"] == pytest.approx(sum(day) / 96, abs=5e-5)
+    for key, moment in (("lowest_at", cheapest), ("highest_at", dearest)):
+        local = datetime.fromisoformat(price_range.attributes[key])
+        assert local == moment
+        # In Home Assistant's time zone, as every attribute.
+        assert local.utcoffset() == dt_util.as_local(moment).utcoffset()
     # Not published yet is unknown, not unavailable (which would mean "cannot reach Nomos").
     assert state(hass, "sensor.nomos_4x44emkx_lowest_price_tomorrow") == STATE_UNKNOWN
+    assert state(hass, "sensor.nomos_4x44emkx_price_range_tomorrow") == STATE_UNKNOWN
     assert state(hass, "binary_sensor.nomos_4x44emkx_prices_for_tomorrow_available") == STATE_OFF
     assert state(hass, "sensor.nomos_4x44emkx_price_level") in {
         "very_cheap",
@@ -97,10 +116,26 @@ async def test_prices_before_publication(
         "expensive",
         "very_expensive",
     }
+    # The price people read is ct/kWh without a state class (no long-term
+    # statistics); the Energy dashboard's price is EUR/kWh with them.
     current = hass.states.get(CURRENT)
-    assert current.attributes["unit_of_measurement"] == "EUR/kWh"
-    assert current.attributes["state_class"] == "measurement"
+    assert current.attributes["unit_of_measurement"] == "ct / kWh"
+    assert "state_class" not in current.attributes
     assert "device_class" not in current.attributes
+    for entity_id in (
+        "sensor.nomos_4x44emkx_next_price",
+        "sensor.nomos_4x44emkx_average_price_this_hour",
+        "sensor.nomos_4x44emkx_lowest_price_today",
+        "sensor.nomos_4x44emkx_average_price_next_3_hours",
+        "sensor.nomos_4x44emkx_lowest_price_next_24_hours",
+    ):
+        attributes = hass.states.get(entity_id).attributes
+        assert attributes["unit_of_measurement"] == "ct / kWh", entity_id
+        assert "state_class" not in attributes, entity_id
+    eur_price = hass.states.get(CURRENT_EUR)
+    assert eur_price.attributes["unit_of_measurement"] == "EUR/kWh"
+    assert eur_price.attributes["state_class"] == "measurement"
+    assert "device_class" not in eur_price.attributes
     assert simulator.count(PRICES) == 1
 
 
@@ -122,9 +157,9 @@ async def test_quarter_hour_flip_uses_no_api_call(
     before = value(hass, CURRENT)
     for minute in (15, 30, 45):
         await travel(hass, freezer, berlin(2026, 11, 29, 10, minute, 0, 300000))
-        assert value(hass, CURRENT) == pytest.approx(
-            price_at(simulator, berlin(2026, 11, 29, 10, minute)) / 100
-        )
+        expected = price_at(simulator, berlin(2026, 11, 29, 10, minute))
+        assert value(hass, CURRENT) == pytest.approx(expected)
+        assert value(hass, CURRENT_EUR) == pytest.approx(expected / 100)
     assert before != value(hass, CURRENT)
     assert simulator.requests == {}
     assert simulator.token_requests == []
@@ -151,11 +186,15 @@ async def test_tomorrow_arrives_after_publication(
         price_at(simulator, day_bounds(date(2026, 11, 30))[0] + i * QUARTER) for i in range(96)
     ]
     assert value(hass, "sensor.nomos_4x44emkx_lowest_price_tomorrow") == pytest.approx(
-        min(tomorrow) / 100
+        min(tomorrow)
     )
     assert value(hass, "sensor.nomos_4x44emkx_average_price_tomorrow") == pytest.approx(
-        sum(tomorrow) / 9600
+        sum(tomorrow) / 96, abs=5e-5
     )
+    tomorrow_range = hass.states.get("sensor.nomos_4x44emkx_price_range_tomorrow")
+    assert float(tomorrow_range.state) == pytest.approx(max(tomorrow) - min(tomorrow), abs=5e-5)
+    assert tomorrow_range.attributes["lowest"] == pytest.approx(min(tomorrow))
+    assert tomorrow_range.attributes["highest"] == pytest.approx(max(tomorrow))
     event = hass.states.get("event.nomos_4x44emkx_prices_for_tomorrow")
     assert event.attributes["event_type"] == "published"
     assert event.attributes["date"] == "2026-11-30"
@@ -165,13 +204,13 @@ async def test_tomorrow_arrives_after_publication(
     # Midnight: tomorrow becomes today without a request; the event stays quiet.
     await walk(hass, freezer, berlin(2026, 11, 30, 0, 30), timedelta(hours=1))
     assert simulator.count(PRICES) == 2
-    assert value(hass, "sensor.nomos_4x44emkx_lowest_price_today") == pytest.approx(
-        min(tomorrow) / 100
+    assert value(hass, "sensor.nomos_4x44emkx_lowest_price_today") == pytest.approx(min(tomorrow))
+    assert value(hass, "sensor.nomos_4x44emkx_price_range_today") == pytest.approx(
+        max(tomorrow) - min(tomorrow), abs=5e-5
     )
     assert state(hass, "sensor.nomos_4x44emkx_lowest_price_tomorrow") == STATE_UNKNOWN
-    assert value(hass, CURRENT) == pytest.approx(
-        price_at(simulator, berlin(2026, 11, 30, 0, 30)) / 100
-    )
+    assert state(hass, "sensor.nomos_4x44emkx_price_range_tomorrow") == STATE_UNKNOWN
+    assert value(hass, CURRENT) == pytest.approx(price_at(simulator, berlin(2026, 11, 30, 0, 30)))
     assert hass.states.get("event.nomos_4x44emkx_prices_for_tomorrow").state == events[0]
 
 
@@ -245,14 +284,15 @@ async def test_dst_days(
     assert len(schedule.day(day)) == quarters
     expected = [price_at(simulator, start + i * QUARTER) for i in range(quarters)]
     assert value(hass, "sensor.nomos_4x44emkx_average_price_today") == pytest.approx(
-        sum(expected) / quarters / 100, abs=5e-7
+        sum(expected) / quarters, abs=5e-5
     )
     simulator.requests.clear()
     # Walk through the changed hour quarter by quarter; each state matches its interval.
     for index in range(8, 16):
         moment = start + index * QUARTER + timedelta(seconds=1)
         await travel(hass, freezer, moment)
-        assert value(hass, CURRENT) == pytest.approx(expected[index] / 100), moment
+        assert value(hass, CURRENT) == pytest.approx(expected[index]), moment
+        assert value(hass, CURRENT_EUR) == pytest.approx(expected[index] / 100), moment
     assert simulator.requests == {}
 
 
@@ -269,16 +309,19 @@ async def test_null_zero_and_negative_prices(
     freezer.move_to(base + timedelta(minutes=1))
     await add_entry(ANNA)
     assert state(hass, CURRENT) == STATE_UNKNOWN
+    assert state(hass, CURRENT_EUR) == STATE_UNKNOWN
     assert state(hass, "sensor.nomos_4x44emkx_price_level") == STATE_UNKNOWN
     assert value(hass, "sensor.nomos_4x44emkx_next_price") == 0.0
     await travel(hass, freezer, base + QUARTER + timedelta(seconds=1))
     assert value(hass, CURRENT) == 0.0
+    assert value(hass, CURRENT_EUR) == 0.0
     await travel(hass, freezer, base + 2 * QUARTER + timedelta(seconds=1))
-    assert value(hass, CURRENT) == pytest.approx(-0.0123)
+    assert value(hass, CURRENT) == pytest.approx(-1.23)
+    assert value(hass, CURRENT_EUR) == pytest.approx(-0.0123)
     assert state(hass, "sensor.nomos_4x44emkx_price_level") == "very_cheap"
     # An hour with an unknown quarter still averages the known ones.
     assert value(hass, "sensor.nomos_4x44emkx_average_price_this_hour") == pytest.approx(
-        (0.0 - 1.23 + price_at(simulator, base + 3 * QUARTER)) / 300, abs=5e-7
+        (0.0 - 1.23 + price_at(simulator, base + 3 * QUARTER)) / 3, abs=5e-5
     )
 
 
@@ -298,9 +341,7 @@ async def test_24_hour_outage_and_restart(
     caplog.clear()
 
     await walk(hass, freezer, berlin(2026, 11, 30, 4, 0), timedelta(minutes=15))
-    assert value(hass, CURRENT) == pytest.approx(
-        price_at(simulator, berlin(2026, 11, 30, 4, 0)) / 100
-    )
+    assert value(hass, CURRENT) == pytest.approx(price_at(simulator, berlin(2026, 11, 30, 4, 0)))
 
     # Restart during the outage: only the persisted cache is left.
     await hass.config_entries.async_unload(entry.entry_id)
@@ -308,15 +349,11 @@ async def test_24_hour_outage_and_restart(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert value(hass, CURRENT) == pytest.approx(
-        price_at(simulator, berlin(2026, 11, 30, 4, 0)) / 100
-    )
+    assert value(hass, CURRENT) == pytest.approx(price_at(simulator, berlin(2026, 11, 30, 4, 0)))
     assert state(hass, "sensor.nomos_4x44emkx_contract_status") == "active"
 
     await walk(hass, freezer, berlin(2026, 11, 30, 16, 0), timedelta(minutes=15))
-    assert value(hass, CURRENT) == pytest.approx(
-        price_at(simulator, berlin(2026, 11, 30, 16, 0)) / 100
-    )
+    assert value(hass, CURRENT) == pytest.approx(price_at(simulator, berlin(2026, 11, 30, 16, 0)))
     # Tomorrow (Dec 1) could not be fetched: unknown, while today's keep their values.
     assert state(hass, "sensor.nomos_4x44emkx_lowest_price_tomorrow") == STATE_UNKNOWN
     assert state(hass, "sensor.nomos_4x44emkx_lowest_price_today") != STATE_UNAVAILABLE
@@ -392,9 +429,7 @@ async def test_garbage_never_overwrites_the_cache(
     )
     await walk(hass, freezer, berlin(2026, 11, 29, 14, 40), timedelta(minutes=1))
     assert "'items[0].amount' must be a number" in caplog.text
-    assert value(hass, CURRENT) == pytest.approx(
-        price_at(simulator, berlin(2026, 11, 29, 14, 40)) / 100
-    )
+    assert value(hass, CURRENT) == pytest.approx(price_at(simulator, berlin(2026, 11, 29, 14, 40)))
 
 
 async def test_revoked_during_price_fetch_starts_reauth(
@@ -427,15 +462,17 @@ async def test_contract_that_starts_gets_prices_at_once(
     freezer.move_to(berlin(2026, 11, 29, 10, 0))
     entry = await add_entry(CLARA)
     assert hass.states.get("sensor.nomos_cl4r4new_current_price") is None
+    assert hass.states.get("sensor.nomos_cl4r4new_price_in_eur_kwh") is None
     clara = next(sub for sub in simulator.subscriptions.values() if sub.number == "CL4R4NEW")
     clara.start_at = berlin(2026, 11, 29, 0, 0)
     await entry.runtime_data.subscriptions.async_refresh()
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert value(hass, "sensor.nomos_cl4r4new_current_price") == pytest.approx(
-        clara.price_item(berlin(2026, 11, 29, 10, 0))["amount"] / 100
-    )
+    amount = clara.price_item(berlin(2026, 11, 29, 10, 0))["amount"]
+    assert value(hass, "sensor.nomos_cl4r4new_current_price") == pytest.approx(amount)
+    assert value(hass, "sensor.nomos_cl4r4new_price_in_eur_kwh") == pytest.approx(amount / 100)
 
 
+@pytest.mark.default_entities
 async def test_components_are_disabled_by_default(
     hass: HomeAssistant, add_entry: AddEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -465,8 +502,14 @@ async def test_components_sum_to_the_price(
         value(hass, f"sensor.nomos_4x44emkx_current_{name}_component")
         for name in ("energy_price", "grid_fee", "levies")
     ]
-    assert parts[1] == pytest.approx(0.0947)
+    assert parts[1] == pytest.approx(9.47)
     assert sum(parts) == pytest.approx(value(hass, CURRENT))
+    assert (
+        hass.states.get("sensor.nomos_4x44emkx_current_grid_fee_component").attributes[
+            "unit_of_measurement"
+        ]
+        == "ct / kWh"
+    )
 
 
 async def test_damaged_cache_is_ignored(
@@ -492,9 +535,7 @@ async def test_damaged_cache_is_ignored(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert "Ignoring the damaged Nomos cache" in caplog.text
-    assert value(hass, CURRENT) == pytest.approx(
-        price_at(simulator, berlin(2026, 11, 29, 10, 0)) / 100
-    )
+    assert value(hass, CURRENT) == pytest.approx(price_at(simulator, berlin(2026, 11, 29, 10, 0)))
 
 
 async def test_removing_the_entry_deletes_the_cache(
@@ -509,23 +550,27 @@ async def test_removing_the_entry_deletes_the_cache(
     assert f"nomos_energy.{entry.entry_id}" not in hass_storage
 
 
+@pytest.mark.default_entities
 async def test_energy_dashboard_accepts_only_the_eur_price(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     add_entry: AddEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """The Energy dashboard's own validation: the EUR/kWh sensor is clean, the ct twin is not
-    there to pick (disabled, no state class), so costs can never come out 100 times too high."""
+    """The Energy dashboard's own validation: the EUR/kWh sensor is clean, the ct/kWh one
+    (what people read, enabled by default) is not accepted as the price, so costs can never
+    come out 100 times too high."""
     freezer.move_to(berlin(2026, 11, 29, 10, 5))
     await add_entry(ANNA)
     await async_setup_component(hass, "energy", {})
-    ct_price = "sensor.nomos_4x44emkx_current_price_ct_kwh"
-    registered = er.async_get(hass).async_get(ct_price)
-    assert registered is not None
-    assert registered.disabled_by is er.RegistryEntryDisabler.INTEGRATION
-    assert registered.capabilities is None  # no state class: no long-term statistics
-    assert hass.states.get(CURRENT).attributes["state_class"] == "measurement"
+    registry = er.async_get(hass)
+    for entity_id in (CURRENT, CURRENT_EUR):
+        registered = registry.async_get(entity_id)
+        assert registered is not None, entity_id
+        assert registered.disabled_by is None, entity_id
+    assert registry.async_get(CURRENT).capabilities is None  # no state class: no statistics
+    assert hass.states.get(CURRENT).attributes["unit_of_measurement"] == "ct / kWh"
+    assert hass.states.get(CURRENT_EUR).attributes["state_class"] == "measurement"
     hass.states.async_set(
         "sensor.house_meter",
         "1234.5",
@@ -542,8 +587,12 @@ async def test_energy_dashboard_accepts_only_the_eur_price(
             if any(price_entity in affected for affected in issue["affected_entities"])
         ]
 
-    assert await issues_of(CURRENT) == []
-    assert [issue["type"] for issue in await issues_of(ct_price)] == ["entity_not_defined"]
+    assert await issues_of(CURRENT_EUR) == []
+    # The dashboard's price picker lists every sensor and multiplies by the number
+    # whatever the currency in the unit: a ct price must not pass its validation.
+    assert [issue["type"] for issue in await issues_of(CURRENT)] == [
+        "entity_unexpected_unit_energy_price"
+    ], "ct accepted as the price: costs 100x too high"
 
 
 async def set_grid_price_entity(hass: HomeAssistant, meter: str, price_entity: str) -> None:

@@ -235,8 +235,10 @@ def test_platforms_declare_parallel_updates() -> None:
 
 
 def test_readme_screenshots_exist_and_are_used() -> None:
-    """Every screenshot the README shows exists, and none lies around unused."""
-    readme = (ROOT / "README.md").read_text()
+    """Every screenshot the READMEs show exists, and none lies around unused."""
+    readme = "".join(
+        (ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "README.de.md")
+    )
     shown = set(re.findall(r"\(docs/images/([\w.-]+\.png)\)", readme))
     present = {path.name for path in (ROOT / "docs/images").glob("*.png")}
     assert shown == present

@@ -28,6 +28,7 @@ from .coordinator import (
     SubscriptionCoordinator,
 )
 from .energy_coordinator import EnergyCoordinator
+from .migration import async_migrate_entry as async_migrate_entry  # Home Assistant calls it
 from .nomos_client import ClientCredentialsTokens, NomosClient
 from .planners import PlannerManager, subentry_signature
 from .repairs import async_remove_notices, async_update_subscription_issues

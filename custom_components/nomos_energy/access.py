@@ -18,8 +18,8 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, LOGGER
+from .issues import error_reference, markdown_safe
 from .nomos_client import NomosAuthError, NomosClientCredentialsError, NomosError
-from .repairs import error_reference, markdown_safe
 
 # A transient problem this old is worth telling the user about.
 PERSISTENT_OUTAGE = timedelta(days=1)

@@ -77,6 +77,8 @@ class PeriodSensor(NomosEntity[PriceCoordinator], BinarySensorEntity):
         """Create the sensor."""
         super().__init__(coordinator, subscription, f"{kind}_period")
         self._attr_translation_key = f"{kind}_period"
+        # "Is it cheap now?" is the daily question; the expensive side is for automations.
+        self._attr_entity_registry_enabled_default = kind is PeriodKind.CHEAP
         self.kind = kind
 
     @property

@@ -1,9 +1,14 @@
-"""Buttons of an appliance planner: plan again now, skip the next run."""
+"""Buttons of an appliance planner: plan (again) now, skip the next run.
+
+The plan button is named for what it does in the planner's mode: a daily planner
+plans its next run again ("Plan again"); a "within N hours" planner plans a run
+from now on ("Plan a run now"). Its unique id is the same in both modes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
@@ -22,12 +27,15 @@ class PlannerButtonDescription(ButtonEntityDescription):
     """Describes what a planner button does."""
 
     press_fn: Callable[[PlannerManager, str], None]
+    # The name of the button on a planner that plans on a trigger ("within N hours").
+    within_translation_key: str | None = None
 
 
 BUTTONS: tuple[PlannerButtonDescription, ...] = (
     PlannerButtonDescription(
         key="replan",
         translation_key="replan",
+        within_translation_key="plan_now",
         press_fn=PlannerManager.replan,
     ),
     PlannerButtonDescription(
@@ -52,7 +60,7 @@ async def async_setup_entry(
 
 
 class PlannerButton(PlannerEntity, ButtonEntity):
-    """Plan again now, or skip the next run."""
+    """Plan now (again), or skip the next run."""
 
     entity_description: PlannerButtonDescription
 
@@ -61,6 +69,8 @@ class PlannerButton(PlannerEntity, ButtonEntity):
     ) -> None:
         """Create the button."""
         super().__init__(entry, planner, description.key)
+        if description.within_translation_key and planner.spec.within is not None:
+            description = replace(description, translation_key=description.within_translation_key)
         self.entity_description = description
 
     def written_state(self) -> tuple[Any, ...] | None:

@@ -64,7 +64,14 @@ BACKFILL_DAYS: Final = 730
 FETCH_CHUNK_DAYS: Final = 62
 
 # Options
+# Until 2026.12 an option created a ct/kWh twin of the current price; the price
+# unit option replaces it (the migration drops it from the options).
 CONF_CREATE_CT_SENSORS: Final = "create_ct_sensors"
+# The unit of the price sensors people read: ct/kWh (default) or EUR/kWh. The
+# Energy dashboard's price entity is EUR/kWh either way.
+CONF_PRICE_UNIT: Final = "price_unit"
+PRICE_UNIT_CT: Final = "ct"
+PRICE_UNIT_EUR: Final = "eur"
 # The monthly base fee and metering charges (EUR), added pro rata per day to the
 # day and month cost sensors (never to the hourly statistics).
 CONF_MONTHLY_FIXED_CHARGES: Final = "monthly_fixed_charges"

@@ -167,6 +167,33 @@ def yesterday_figure(totals: Mapping[date, DayTotal], today: date) -> PeriodFigu
     )
 
 
+def latest_full_day(totals: Mapping[date, DayTotal], today: date) -> date | None:
+    """Return the latest day before today whose every quarter-hour is imported."""
+    return max(
+        (day for day, total in totals.items() if day < today and _is_full(total, day)), default=None
+    )
+
+
+def latest_day_figure(totals: Mapping[date, DayTotal], today: date) -> PeriodFigure:
+    """Return the latest complete day's figure (its date in `first_day`).
+
+    Nomos publishes a day's usage the next afternoon, so "yesterday" would be
+    unknown most of the day; this shows the newest day that is complete.
+    Unknown, dated yesterday, while no day is.
+    """
+    day = latest_full_day(totals, today)
+    return yesterday_figure(totals, today if day is None else day + timedelta(days=1))
+
+
+def month_to_date_figure(totals: Mapping[date, DayTotal], today: date) -> PeriodFigure:
+    """Return the figure of the latest complete day's month, from the 1st through that day.
+
+    On the 1st (and until the month's last day is imported) that is last month.
+    """
+    last = latest_full_day(totals, today) or today - timedelta(days=1)
+    return days_figure(totals, last.replace(day=1), last)
+
+
 def month_figure(totals: Mapping[date, DayTotal], today: date) -> PeriodFigure:
     """Return the figure of this month's days that have ended (none yet on the 1st).
 

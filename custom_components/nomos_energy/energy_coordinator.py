@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_track_utc_time_change
 from homeassistant.util import dt as dt_util
@@ -26,14 +27,7 @@ from .const import (
     SUBSCRIPTIONS_RETRY_MAX,
     USAGE_PUBLICATION,
 )
-from .coordinator import (
-    NomosConfigEntry,
-    NomosCoordinator,
-    PriceCoordinator,
-    SubscriptionCoordinator,
-    installation_offset,
-    update_failed,
-)
+from .coordinator_base import NomosCoordinator, installation_offset, update_failed
 from .daily_totals import (
     ComparisonTariff,
     DayTotal,
@@ -52,9 +46,11 @@ from .energy import (
     async_stored,
     recorder_running,
 )
+from .energy_data import EnergyData
 from .invoice_check import InvoiceCheck, check_invoice
+from .issues import async_update_invoice_issue
 from .nomos_client import Invoice, NomosClient, NomosError, Subscription
-from .nomos_client.models import Fields
+from .price_coordinator import PriceCoordinator
 from .price_schedule import (
     BERLIN,
     PriceSchedule,
@@ -63,7 +59,7 @@ from .price_schedule import (
     intervals_from_series,
     local_date,
 )
-from .repairs import async_update_invoice_issue
+from .subscription_coordinator import SubscriptionCoordinator
 from .usage_statistics import (
     HourlyUsage,
     QuarterUsage,
@@ -97,52 +93,6 @@ class UsageChunk:
     prices: PriceSchedule
 
 
-@dataclass(frozen=True)
-class EnergyData:
-    """What the daily import learned about one subscription."""
-
-    # Analog meters: the latest monthly value (first day of the month, kWh).
-    latest_month: tuple[date, float] | None = None
-    invoices: tuple[Invoice, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the cache's shape."""
-        return {
-            "latest_month": [self.latest_month[0].isoformat(), self.latest_month[1]]
-            if self.latest_month
-            else None,
-            "invoices": [invoice.to_json() for invoice in self.invoices],
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> EnergyData:
-        """Read what to_json wrote."""
-        month = data.get("latest_month")
-        return cls(
-            latest_month=(date.fromisoformat(month[0]), float(month[1])) if month else None,
-            invoices=tuple(Invoice.from_fields(Fields(item)) for item in data["invoices"]),
-        )
-
-    @property
-    def latest_usage_invoice(self) -> Invoice | None:
-        """Return the most recently issued invoice for consumption (not a prepayment)."""
-        usage = [invoice for invoice in self.invoices if invoice.type == "usage"]
-        return max(
-            usage,
-            key=lambda invoice: (invoice.issued_at or invoice.period_end, invoice.id),
-            default=None,
-        )
-
-    @property
-    def latest_invoice(self) -> Invoice | None:
-        """Return the most recently issued invoice."""
-        return max(
-            self.invoices,
-            key=lambda invoice: (invoice.issued_at or invoice.period_end, invoice.id),
-            default=None,
-        )
-
-
 class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
     """Once a day: usage into statistics, consumption and cost totals, invoices.
 
@@ -153,12 +103,10 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
     values replaced by final ones update the statistics.
     """
 
-    config_entry: NomosConfigEntry
-
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: NomosConfigEntry,
+        entry: ConfigEntry,
         client: NomosClient,
         subscriptions: SubscriptionCoordinator,
         prices: PriceCoordinator,

@@ -19,17 +19,37 @@ if TYPE_CHECKING:
     from .coordinator import NomosConfigEntry
     from .planners import Planner
 
-METER_MODELS = {"smart": "Dynamic tariff, smart meter", "analog": "Dynamic tariff, analog meter"}
+# Device models in Home Assistant's language: the registry has no translation key for them.
+MODELS = {
+    "en": {
+        "tariff": "Dynamic tariff",
+        "smart": "Dynamic tariff, smart meter",
+        "analog": "Dynamic tariff, analog meter",
+        "planner": "Appliance planner",
+    },
+    "de": {
+        "tariff": "Dynamischer Stromtarif",
+        "smart": "Dynamischer Stromtarif, intelligentes Messsystem",
+        "analog": "Dynamischer Stromtarif, analoger Zähler",
+        "planner": "Planer für ein Haushaltsgerät",
+    },
+}
 
 
-def subscription_device_info(subscription: Subscription) -> DeviceInfo:
+def device_model(language: str, kind: str) -> str:
+    """Return a device model in German for a German Home Assistant, else in English."""
+    return MODELS["de" if language.startswith("de") else "en"][kind]
+
+
+def subscription_device_info(subscription: Subscription, language: str = "en") -> DeviceInfo:
     """Describe the device that stands for one subscription."""
     meter = subscription.meter
+    kind = meter.type if meter and meter.type in ("smart", "analog") else "tariff"
     return DeviceInfo(
         identifiers={(DOMAIN, subscription.id)},
         entry_type=DeviceEntryType.SERVICE,
         manufacturer=MANUFACTURER,
-        model=METER_MODELS.get(meter.type, "Dynamic tariff") if meter else "Dynamic tariff",
+        model=device_model(language, kind),
         name=f"Nomos {subscription.display_number}",
         serial_number=subscription.display_number,
         configuration_url="https://nomos.customerportal.energy",
@@ -84,7 +104,9 @@ class NomosEntity[CoordinatorT: DataUpdateCoordinator[Any]](QuietEntity[Coordina
         super().__init__(coordinator)
         self.subscription_id = subscription.id
         self._attr_unique_id = f"{subscription.id}-{key}"
-        self._attr_device_info = subscription_device_info(subscription)
+        self._attr_device_info = subscription_device_info(
+            subscription, coordinator.hass.config.language
+        )
 
 
 def track_subscriptions(
@@ -142,7 +164,7 @@ class PlannerEntity(QuietEntity[PriceCoordinator]):
             identifiers={(DOMAIN, planner.subentry_id)},
             entry_type=DeviceEntryType.SERVICE,
             manufacturer=MANUFACTURER,
-            model="Appliance planner",
+            model=device_model(entry.runtime_data.prices.hass.config.language, "planner"),
             name=planner.spec.name,
         )
 

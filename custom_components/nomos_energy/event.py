@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from .coordinator import NomosConfigEntry, PriceCoordinator
 from .entity import NomosEntity, track_active_subscriptions
@@ -34,6 +35,8 @@ class TomorrowPricesEvent(NomosEntity[PriceCoordinator], EventEntity):
 
     _attr_translation_key = "tomorrow_prices"
     _attr_event_types = [EVENT_PUBLISHED]
+    # For automations; "Prices for tomorrow available" answers the same on a dashboard.
+    _attr_entity_registry_enabled_default = False
 
     def __init__(self, coordinator: PriceCoordinator, subscription: Subscription) -> None:
         """Create the entity."""
@@ -60,8 +63,9 @@ class TomorrowPricesEvent(NomosEntity[PriceCoordinator], EventEntity):
                         "min_price": round(stats.minimum / CT_PER_EUR, 5),
                         "max_price": round(stats.maximum / CT_PER_EUR, 5),
                         "average_price": round(stats.average / CT_PER_EUR, 5),
-                        "min_price_at": stats.minimum_at.isoformat(),
-                        "max_price_at": stats.maximum_at.isoformat(),
+                        # In Home Assistant's time zone, as every time we show.
+                        "min_price_at": dt_util.as_local(stats.minimum_at).isoformat(),
+                        "max_price_at": dt_util.as_local(stats.maximum_at).isoformat(),
                     },
                 )
         super()._handle_coordinator_update()

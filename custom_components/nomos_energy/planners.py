@@ -20,7 +20,7 @@ from homeassistant.util import dt as dt_util
 
 from .appliance_plan import ApplianceSpec, Plan, make_plan, next_deadline
 from .cache import NomosCache
-from .coordinator import PriceCoordinator
+from .price_coordinator import PriceCoordinator
 from .price_schedule import PriceSchedule
 
 SUBENTRY_APPLIANCE = "appliance"

@@ -24,7 +24,7 @@ from homeassistant.helpers.storage import Store
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.nomos_energy.coordinator import installation_offset
+from custom_components.nomos_energy.coordinator_base import installation_offset
 from custom_components.nomos_energy.price_schedule import BERLIN, PriceInterval
 from custom_components.nomos_energy.windows import find_window
 from nomos_simulator import NomosSimulator
@@ -67,8 +67,10 @@ async def test_week_of_prices(
     entity_ids = [
         state.entity_id
         for state in hass.states.async_all("sensor")
-        if state.entity_id.endswith("_current_price")
+        # The price people read (ct/kWh) and the Energy dashboard's (EUR/kWh).
+        if state.entity_id.endswith(("_current_price", "_price_in_eur_kwh"))
     ]
+    assert len(entity_ids) == 2 * active
     cpu: list[float] = []
     moment = start
     end = start + timedelta(days=7)

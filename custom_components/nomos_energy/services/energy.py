@@ -13,7 +13,7 @@ import voluptuous as vol
 
 from ..const import BACKFILL_DAYS
 from ..daily_totals import day_totals, days_figure
-from ..energy_coordinator import EnergyData
+from ..energy_data import EnergyData
 from ..invoice_check import check_invoice
 from ..nomos_client import NomosApiError, NomosForbiddenError
 from ..price_schedule import day_start, local_date
