@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
+import json
 import os
 from pathlib import Path
 import shutil
@@ -28,15 +29,24 @@ CHROMIUM_ARGS = [
 ]
 
 
-# The README's screenshots (docs/images/) and the screenshot of this suite each is.
+# The README's screenshots (docs/images/) and the screenshot of this suite each is;
+# README.de.md shows the `.de.png` ones, from Home Assistant in German.
 # `script/screenshots` refreshes them from a run of this suite.
 DOCS_IMAGES = ROOT / "docs" / "images"
 README_SCREENSHOTS = {
     "config-flow.png": "01b-choose-sign-in.png",
     "nomos-sign-in.png": "02-nomos-1-email.png",
-    "device.png": "04-device.png",
     "price-chart.png": "11-price-chart.png",
     "insight-chart.png": "12-insight-chart.png",
+    "appliance-menu.png": "en/appliance-menu.png",
+    "appliance-form.png": "en/appliance-form.png",
+    "device.png": "04-device.png",
+    "dashboard.png": "en/dashboard.png",
+    "config-flow.de.png": "de/01b-choose-sign-in.png",
+    "appliance-menu.de.png": "de/appliance-menu.png",
+    "appliance-form.de.png": "de/appliance-form.png",
+    "device.de.png": "de/device.png",
+    "dashboard.de.png": "de/dashboard.png",
 }
 
 
@@ -57,25 +67,49 @@ def artifacts() -> Generator[Path]:
                 shutil.copyfile(ARTIFACTS / shot, DOCS_IMAGES / image)
 
 
-@pytest.fixture(scope="session")
-def stack(artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> Generator[Stack]:
-    """The simulator and Home Assistant, onboarded, with application credentials stored."""
+def running_stack(log_dir: Path, config_dir: Path, language: str = "en") -> Generator[Stack]:
+    """Start the simulator and Home Assistant; stop them when done."""
     if not Path(CHROMIUM).exists():
         message = f"{CHROMIUM} is missing: apt-get install chromium"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+    if language != "en":
+        # Home Assistant's language from its first start, as after onboarding in that
+        # language: what it names at startup (the map dashboard) is named in it too.
+        (config_dir / ".storage").mkdir()
+        (config_dir / ".storage" / "core.config").write_text(
+            json.dumps(
+                {
+                    "version": 1,
+                    "minor_version": 4,
+                    "key": "core.config",
+                    "data": {"language": language, "radius": 100},
+                }
+            )
+        )
     running = Stack(
-        ha_port=free_port(),
-        sim_port=free_port(),
-        config_dir=tmp_path_factory.mktemp("hass-config"),
-        log_dir=artifacts / "logs",
+        ha_port=free_port(), sim_port=free_port(), config_dir=config_dir, log_dir=log_dir
     )
     try:
         running.start()
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> Generator[Stack]:
+    """The simulator and Home Assistant, onboarded, with application credentials stored."""
+    yield from running_stack(artifacts / "logs", tmp_path_factory.mktemp("hass-config"))
+
+
+@pytest.fixture(scope="session")
+def german_stack(artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> Generator[Stack]:
+    """A second simulator and Home Assistant, in German from the start (the tests onboard it)."""
+    yield from running_stack(
+        artifacts / "logs" / "de", tmp_path_factory.mktemp("hass-config-de"), "de"
+    )
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -9,7 +10,7 @@ from enum import StrEnum
 import hashlib
 import math
 import re
-from typing import Literal
+from typing import Final, Literal
 import unicodedata
 
 from homeassistant.components.recorder.models import (
@@ -21,6 +22,7 @@ from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
     statistics_during_period,
 )
+from homeassistant.components.recorder.tasks import SynchronizeTask
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
@@ -72,6 +74,28 @@ class Written:
     value: float
 
 
+# How long to wait for the recorder to work through what is queued before it.
+RECORDER_CATCH_UP: Final = 300.0
+
+
+async def async_recorder_caught_up(hass: HomeAssistant) -> bool:
+    """Wait until the recorder has run every task queued so far; False if it did not in time.
+
+    Its own `async_block_till_done` returns at once when the queue is empty,
+    also while the thread is still writing the last task it took (a large
+    import takes seconds on a real installation). A task queued behind
+    them is reached only after they finished.
+    """
+    future: asyncio.Future[None] = hass.loop.create_future()
+    get_instance(hass).queue_task(SynchronizeTask(future))
+    try:
+        async with asyncio.timeout(RECORDER_CATCH_UP):
+            await future
+    except TimeoutError:
+        return False
+    return True
+
+
 def recorder_running(hass: HomeAssistant) -> bool:
     """Return whether the recorder is there and its thread runs (it stores what is queued)."""
     return "recorder" in hass.config.components and get_instance(hass).is_running
@@ -91,7 +115,8 @@ async def async_stored(hass: HomeAssistant, written: Sequence[Written]) -> bool:
     if not recorder_running(hass):
         return False
     instance = get_instance(hass)
-    await instance.async_block_till_done()
+    if not await async_recorder_caught_up(hass):
+        return False
     for row in written:
         rows = await instance.async_add_executor_job(
             statistics_during_period,
@@ -179,7 +204,7 @@ async def async_import_hours(
         return []
     consumption_id, cost_id = statistic_ids(subscription)
     # Earlier imports may still sit in the recorder's queue: read after them.
-    await get_instance(hass).async_block_till_done()
+    await async_recorder_caught_up(hass)
     start = hours[0].start
     consumption, cost = running_sums(
         hours,
@@ -251,7 +276,7 @@ async def async_import_daily(
         return []
     statistic_id = daily_statistic_id(subscription, kind)
     days = sorted(values.items())
-    await get_instance(hass).async_block_till_done()
+    await async_recorder_caught_up(hass)
     running = 0.0 if from_scratch else await _sum_before(hass, statistic_id, day_start(days[0][0]))
     rows = []
     for day, value in days:
