@@ -22,6 +22,7 @@ import yaml
 
 from nomos_demo.stack import DEMO_PASSWORD, DEMO_USER, Stack
 from nomos_simulator.data import seed_accounts
+from nomos_simulator.pages import TEXTS as SIGN_IN_PAGES
 
 from .statistics import changes_by_start
 
@@ -108,20 +109,22 @@ def expected_prices(language: str = "en") -> set[str]:
     return {price.replace(".", ",") for price in prices} if language == "de" else prices
 
 
-async def sign_in_on_nomos(popup: Page, shots: Path, name: str) -> None:
-    """Type the e-mail and the one-time code, then approve, on the simulator's pages."""
+async def sign_in_on_nomos(popup: Page, shots: Path, name: str, language: str = "en") -> None:
+    """Type the e-mail and the one-time code, then approve, on the simulator's pages
+    (in the browser's language, as Nomos's own pages would be)."""
+    text = SIGN_IN_PAGES[language]
     await popup.wait_for_load_state()
-    await expect(popup.get_by_role("heading", name="Sign in to Nomos")).to_be_visible()
-    await popup.get_by_label("E-mail").fill(EMAIL)
+    await expect(popup.get_by_role("heading", name=text["sign_in_heading"])).to_be_visible()
+    await popup.get_by_label(text["email"], exact=True).fill(EMAIL)
     await popup.screenshot(path=shots / f"{name}-1-email.png")
-    await popup.get_by_role("button", name="Continue").click()
+    await popup.get_by_role("button", name=text["continue"]).click()
     code = await popup.locator("#otp-code").inner_text()
     assert re.fullmatch(r"\d{6}", code)
-    await popup.get_by_label("One-time code").fill(code)
-    await popup.get_by_role("button", name="Verify").click()
-    await expect(popup.get_by_role("button", name="Approve")).to_be_visible()
+    await popup.get_by_label(text["code"]).fill(code)
+    await popup.get_by_role("button", name=text["verify"]).click()
+    await expect(popup.get_by_role("button", name=text["approve"])).to_be_visible()
     await popup.screenshot(path=shots / f"{name}-2-consent.png")
-    await popup.get_by_role("button", name="Approve").click()
+    await popup.get_by_role("button", name=text["approve"]).click()
 
 
 async def signed_in(
@@ -178,7 +181,7 @@ async def add_nomos(
     await still_screenshot(page, shots / "01b-choose-sign-in.png")
     async with context.expect_page() as popup_info:
         await recommended.click()
-    await sign_in_on_nomos(await popup_info.value, shots, "02-nomos")
+    await sign_in_on_nomos(await popup_info.value, shots, "02-nomos", language)
     # The success dialog ("Name and assign" on 2026.11) names the new device.
     await expect(page.get_by_text(config["create_entry"]["default"])).to_be_visible(timeout=TIMEOUT)
     await expect(page.get_by_placeholder("Nomos 4X44EMKX")).to_be_visible()
@@ -396,11 +399,23 @@ async def test_add_see_prices_revoke_and_reauthenticate(
     await page.screenshot(path=artifacts / "10-device-again.png", full_page=True)
 
     # The price history as a statistic: a built-in statistics graph can show it.
-    await show_price_history(stack, page, artifacts)
+    await show_price_history(stack, page, artifacts / "11-price-chart.png")
     await context.close()
 
 
-async def show_price_history(stack: Stack, page: Page, artifacts: Path) -> None:
+CHART_TITLES = {
+    "en": {
+        "price": "Nomos all-in price, hourly (EUR/kWh)",
+        "insight": "Did it pay off? EUR per month",
+    },
+    "de": {
+        "price": "Nomos-Gesamtpreis, stündlich (EUR/kWh)",
+        "insight": "Hat es sich gelohnt? EUR pro Monat",
+    },
+}
+
+
+async def show_price_history(stack: Stack, page: Page, path: Path, language: str = "en") -> None:
     """Wait for the backfilled price statistic, put it on a dashboard, screenshot the chart."""
     statistic = "nomos_energy:4x44emkx_price"
     since = (datetime.now(UTC) - timedelta(days=3)).isoformat()
@@ -408,14 +423,14 @@ async def show_price_history(stack: Stack, page: Page, artifacts: Path) -> None:
     await statistic_rows(stack, statistic, 240, start_time=since, period="hour", types=["mean"])
     card = {
         "type": "statistics-graph",
-        "title": "Nomos all-in price, hourly (EUR/kWh)",
+        "title": CHART_TITLES[language]["price"],
         "entities": [statistic],
         "stat_types": ["mean", "min", "max"],
         "period": "hour",
         "days_to_show": 3,
         "chart_type": "line",
     }
-    await screenshot_card(stack, page, "nomos-prices", card, artifacts / "11-price-chart.png")
+    await screenshot_card(stack, page, "nomos-prices", card, path)
 
 
 async def statistic_rows(
@@ -521,6 +536,22 @@ async def test_in_german(german_stack: Stack, browser: Browser, artifacts: Path)
 
     await add_appliance(stack, page, shots, "de")
     await show_ready_dashboard(stack, page, shots / "dashboard.png", "de")
+    await show_price_history(stack, page, shots / "price-chart.png", "de")
+    await context.close()
+
+    # "Hat es sich gelohnt?": the comparison tariff's monthly chart in German.
+    await set_comparison_tariff(stack)
+    year_ago = (datetime.now(UTC) - timedelta(days=365)).isoformat()
+    await statistic_rows(
+        stack,
+        "nomos_energy:4x44emkx_saved_versus_comparison",
+        60,
+        start_time=year_ago,
+        period="month",
+        types=["change"],
+    )
+    context, page = await signed_in(browser, stack, "de", size=(1000, 700))
+    await show_insight(stack, page, shots / "insight-chart.png", "de")
     await context.close()
 
 
@@ -582,18 +613,10 @@ async def test_an_appliance_is_planned_on_the_release_users_run(stack: Stack) ->
         assert "Washing machine" in [event["summary"] for event in calendar]
 
 
-async def test_a_comparison_tariff_on_the_release_users_run(
-    stack: Stack, browser: Browser, artifacts: Path
-) -> None:
-    """Options > comparison tariff through Home Assistant's flow API: last month's saving
-    appears as a sensor (a month's figure, without a state class, so the Energy dashboard
-    never offers it as a cost), and the daily statistic's last month,
-    asked for as a statistics-graph card asks (period month, change), is the same amount.
-    Developer tools > Statistics reports nothing to fix for our entities. The card itself,
-    month by month with the shifting benefit, is the README's "did it pay off" picture."""
+async def set_comparison_tariff(stack: Stack) -> None:
+    """Options > comparison tariff (32 ct/kWh, 12 EUR a month) through the flow API the
+    options dialog uses, keeping what the form shows filled in."""
     headers = {"Authorization": f"Bearer {stack.access_token}"}
-    saved_sensor = "sensor.nomos_4x44emkx_saved_versus_comparison_tariff_last_month"
-    statistic = "nomos_energy:4x44emkx_saved_versus_comparison"
     async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
         entries = await (await session.get("/api/config/config_entries/entry")).json()
         entry_id = next(entry["entry_id"] for entry in entries if entry["domain"] == DOMAIN)
@@ -602,7 +625,6 @@ async def test_a_comparison_tariff_on_the_release_users_run(
         )
         form = await response.json()
         assert form["type"] == "form", form
-        # What the form shows filled in stays as it is (as in the UI).
         shown = {
             field["name"]: field["description"]["suggested_value"]
             for field in form["data_schema"]
@@ -623,6 +645,47 @@ async def test_a_comparison_tariff_on_the_release_users_run(
             },
         )
         assert (await response.json())["type"] == "create_entry"
+
+
+async def show_insight(stack: Stack, page: Page, path: Path, language: str = "en") -> None:
+    """The "did it pay off" card: month by month, saved versus the comparison tariff and
+    the shifting benefit (the integration's own names for the two statistics)."""
+    names = TRANSLATIONS[language]["entity"]["sensor"]
+    card = {
+        "type": "statistics-graph",
+        "title": CHART_TITLES[language]["insight"],
+        "entities": [
+            {
+                "entity": "nomos_energy:4x44emkx_saved_versus_comparison",
+                "name": names["saved_versus_comparison_statistic"]["name"],
+            },
+            {
+                "entity": "nomos_energy:4x44emkx_shifting_benefit",
+                "name": names["shifting_benefit_statistic"]["name"],
+            },
+        ],
+        "stat_types": ["change"],
+        "period": "month",
+        "days_to_show": 365,
+        "chart_type": "bar",
+    }
+    await screenshot_card(stack, page, "nomos-insight", card, path)
+
+
+async def test_a_comparison_tariff_on_the_release_users_run(
+    stack: Stack, browser: Browser, artifacts: Path
+) -> None:
+    """Options > comparison tariff through Home Assistant's flow API: last month's saving
+    appears as a sensor (a month's figure, without a state class, so the Energy dashboard
+    never offers it as a cost), and the daily statistic's last month,
+    asked for as a statistics-graph card asks (period month, change), is the same amount.
+    Developer tools > Statistics reports nothing to fix for our entities. The card itself,
+    month by month with the shifting benefit, is the README's "did it pay off" picture."""
+    headers = {"Authorization": f"Bearer {stack.access_token}"}
+    saved_sensor = "sensor.nomos_4x44emkx_saved_versus_comparison_tariff_last_month"
+    statistic = "nomos_energy:4x44emkx_saved_versus_comparison"
+    await set_comparison_tariff(stack)
+    async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
         for _ in range(60):  # the entry reloads from its cache
             response = await session.get(f"/api/states/{saved_sensor}")
             if response.status == 200:
@@ -653,19 +716,7 @@ async def test_a_comparison_tariff_on_the_release_users_run(
     assert not [entity_id for entity_id in issues if "nomos" in entity_id]
 
     context, page = await signed_in(browser, stack, size=(1000, 700))
-    card = {
-        "type": "statistics-graph",
-        "title": "Did it pay off? EUR per month",
-        "entities": [
-            {"entity": statistic, "name": "Saved versus comparison tariff"},
-            {"entity": "nomos_energy:4x44emkx_shifting_benefit", "name": "Shifting benefit"},
-        ],
-        "stat_types": ["change"],
-        "period": "month",
-        "days_to_show": 365,
-        "chart_type": "bar",
-    }
-    await screenshot_card(stack, page, "nomos-insight", card, artifacts / "12-insight-chart.png")
+    await show_insight(stack, page, artifacts / "12-insight-chart.png")
     await context.close()
 
 

@@ -25,6 +25,11 @@ from .state import (
 )
 
 
+def _language(request: web.Request) -> str:
+    """Return the language of the browser that asks (German or English)."""
+    return pages.language_of(request.headers.get("Accept-Language", ""))
+
+
 class OAuthRoutes(SimulatorState):
     """The OAuth server: hosted sign-in pages, the token endpoint, server metadata."""
 
@@ -75,7 +80,7 @@ class OAuthRoutes(SimulatorState):
         self.logins[login_id] = Login(
             client, redirect_uri, query.get("state"), query.get("code_challenge"), method
         )
-        return _html(pages.email_page(login_id))
+        return _html(pages.email_page(login_id, language=_language(request)))
 
     async def _login(self, request: web.Request) -> tuple[Login, str, Any]:
         form = await request.post()
@@ -90,31 +95,37 @@ class OAuthRoutes(SimulatorState):
 
     async def _authorize_email(self, request: web.Request) -> web.Response:
         login, login_id, form = await self._login(request)
+        language = _language(request)
         customer = self.customer_by_email(str(form.get("email", "")))
         if customer is None:
-            return _html(pages.email_page(login_id, "No Nomos contract uses this e-mail address."))
+            return _html(pages.email_page(login_id, pages.TEXTS[language]["no_contract"], language))
         login.customer = customer
         login.otp = f"{secrets.randbelow(10**6):06d}"
-        return _html(pages.code_page(login_id, customer.email, login.otp))
+        return _html(pages.code_page(login_id, customer.email, login.otp, language=language))
 
     async def _authorize_verify(self, request: web.Request) -> web.Response:
         login, login_id, form = await self._login(request)
+        language = _language(request)
         if login.customer is None or login.otp is None:
-            return _html(pages.email_page(login_id))
+            return _html(pages.email_page(login_id, language=language))
         if str(form.get("otp", "")).strip() != login.otp:
             return _html(
                 pages.code_page(
-                    login_id, login.customer.email, login.otp, "That code is not right."
+                    login_id,
+                    login.customer.email,
+                    login.otp,
+                    pages.TEXTS[language]["wrong_code"],
+                    language,
                 )
             )
         login.verified = True
         customer_name = f"{login.customer.first_name} {login.customer.last_name}"
-        return _html(pages.consent_page(login_id, login.client.name, customer_name))
+        return _html(pages.consent_page(login_id, login.client.name, customer_name, language))
 
     async def _authorize_consent(self, request: web.Request) -> web.Response:
         login, login_id, form = await self._login(request)
         if not login.verified or login.customer is None:
-            return _html(pages.email_page(login_id))
+            return _html(pages.email_page(login_id, language=_language(request)))
         del self.logins[login_id]
         params: dict[str, str] = {}
         if form.get("decision") == "approve":

@@ -18,61 +18,132 @@ ul{padding-left:20px}
 """
 
 
-def _page(title: str, body: str) -> str:
+# Nomos is a German supplier: its pages answer in German to a browser that asks
+# for it (Accept-Language), as the German browser suite does.
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "sign_in": "Sign in",
+        "sign_in_heading": "Sign in to Nomos",
+        "sign_in_intro": "Enter the e-mail address of your Nomos contract.",
+        "email": "E-mail",
+        "continue": "Continue",
+        "enter_code": "Enter code",
+        "check_email": "Check your e-mail",
+        "code_sent": "We sent a 6-digit code to <b>{email}</b>.",
+        "your_code": "Simulator: your code is",
+        "code": "One-time code",
+        "verify": "Verify",
+        "allow_access": "Allow access",
+        "allow": "Allow {app}?",
+        "signed_in_as": "Signed in as <b>{name}</b>. {app} asks to read:",
+        "scopes": "your subscriptions and contract details|your prices|your consumption"
+        "|your invoices",
+        "approve": "Approve",
+        "deny": "Deny",
+        "error": "Error",
+        "wrong": "Something is wrong",
+        "no_contract": "No Nomos contract uses this e-mail address.",
+        "wrong_code": "That code is not right.",
+    },
+    "de": {
+        "sign_in": "Anmelden",
+        "sign_in_heading": "Bei Nomos anmelden",
+        "sign_in_intro": "Gib die E-Mail-Adresse deines Nomos-Vertrags ein.",
+        "email": "E-Mail",
+        "continue": "Weiter",
+        "enter_code": "Code eingeben",
+        "check_email": "Schau in dein Postfach",
+        "code_sent": "Wir haben einen 6-stelligen Code an <b>{email}</b> geschickt.",
+        "your_code": "Simulator: dein Code lautet",
+        "code": "Einmalcode",
+        "verify": "Bestätigen",
+        "allow_access": "Zugriff erlauben",
+        "allow": "{app} erlauben?",
+        "signed_in_as": "Angemeldet als <b>{name}</b>. {app} möchte lesen:",
+        "scopes": "deine Verträge und Vertragsdaten|deine Preise|deinen Verbrauch|deine Rechnungen",
+        "approve": "Erlauben",
+        "deny": "Ablehnen",
+        "error": "Fehler",
+        "wrong": "Etwas stimmt nicht",
+        "no_contract": "Zu dieser E-Mail-Adresse gibt es keinen Nomos-Vertrag.",
+        "wrong_code": "Dieser Code stimmt nicht.",
+    },
+}
+
+
+def language_of(accept_language: str) -> str:
+    """Return "de" when the browser asks for German first, else "en"."""
+    first = accept_language.split(",", maxsplit=1)[0].strip().lower()
+    return "de" if first.startswith("de") else "en"
+
+
+def _page(title: str, body: str, language: str) -> str:
     return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'>"
         f"<title>{escape(title)} · Nomos</title><style>{_STYLE}</style></head>"
         f"<body><main><div class='brand'>NOMOS</div>{body}</main></body></html>"
     )
 
 
-def email_page(login_id: str, error: str | None = None) -> str:
+def email_page(login_id: str, error: str | None = None, language: str = "en") -> str:
     """Ask for the e-mail address of the Nomos contract."""
+    text = TEXTS[language]
     problem = f"<p class='error' id='error'>{escape(error)}</p>" if error else ""
     return _page(
-        "Sign in",
-        "<h1>Sign in to Nomos</h1><p>Enter the e-mail address of your Nomos contract.</p>"
+        text["sign_in"],
+        f"<h1>{text['sign_in_heading']}</h1><p>{text['sign_in_intro']}</p>"
         f"<form method='post' action='/oauth/authorize/email'>"
         f"<input type='hidden' name='login' value='{escape(login_id)}'>"
-        "<label for='email'>E-mail</label>"
+        f"<label for='email'>{text['email']}</label>"
         "<input id='email' name='email' type='email' autocomplete='email' required>"
-        f"{problem}<button class='primary' type='submit'>Continue</button></form>",
+        f"{problem}<button class='primary' type='submit'>{text['continue']}</button></form>",
+        language,
     )
 
 
-def code_page(login_id: str, email: str, code: str, error: str | None = None) -> str:
+def code_page(
+    login_id: str, email: str, code: str, error: str | None = None, language: str = "en"
+) -> str:
     """Ask for the one-time code; the simulator shows it instead of mailing it."""
+    text = TEXTS[language]
     problem = f"<p class='error' id='error'>{escape(error)}</p>" if error else ""
     return _page(
-        "Enter code",
-        f"<h1>Check your e-mail</h1><p>We sent a 6-digit code to <b>{escape(email)}</b>.</p>"
-        f"<p class='hint'>Simulator: your code is <b id='otp-code'>{escape(code)}</b></p>"
+        text["enter_code"],
+        f"<h1>{text['check_email']}</h1><p>{text['code_sent'].format(email=escape(email))}</p>"
+        f"<p class='hint'>{text['your_code']} <b id='otp-code'>{escape(code)}</b></p>"
         "<form method='post' action='/oauth/authorize/verify'>"
         f"<input type='hidden' name='login' value='{escape(login_id)}'>"
-        "<label for='otp'>One-time code</label>"
+        f"<label for='otp'>{text['code']}</label>"
         "<input id='otp' name='otp' inputmode='numeric' maxlength='6' required>"
-        f"{problem}<button class='primary' type='submit'>Verify</button></form>",
+        f"{problem}<button class='primary' type='submit'>{text['verify']}</button></form>",
+        language,
     )
 
 
-def consent_page(login_id: str, app_name: str, customer_name: str) -> str:
+def consent_page(login_id: str, app_name: str, customer_name: str, language: str = "en") -> str:
     """Ask the customer to allow or deny access."""
+    text = TEXTS[language]
+    app, name = escape(app_name), escape(customer_name)
+    scopes = "".join(f"<li>{scope}</li>" for scope in text["scopes"].split("|"))
     return _page(
-        "Allow access",
-        f"<h1>Allow {escape(app_name)}?</h1>"
-        f"<p>Signed in as <b>{escape(customer_name)}</b>. {escape(app_name)} asks to read:</p>"
-        "<ul><li>your subscriptions and contract details</li><li>your prices</li>"
-        "<li>your consumption</li><li>your invoices</li></ul>"
+        text["allow_access"],
+        f"<h1>{text['allow'].format(app=app)}</h1>"
+        f"<p>{text['signed_in_as'].format(name=name, app=app)}</p><ul>{scopes}</ul>"
         "<form method='post' action='/oauth/authorize/consent'>"
         f"<input type='hidden' name='login' value='{escape(login_id)}'>"
-        "<button class='primary' name='decision' value='approve' type='submit'>Approve</button> "
-        "<button class='secondary' name='decision' value='deny' type='submit'>Deny</button>"
-        "</form>",
+        "<button class='primary' name='decision' value='approve' type='submit'>"
+        f"{text['approve']}</button> "
+        "<button class='secondary' name='decision' value='deny' type='submit'>"
+        f"{text['deny']}</button></form>",
+        language,
     )
 
 
-def error_page(message: str) -> str:
+def error_page(message: str, language: str = "en") -> str:
     """Explain a problem with the authorize request; never redirect."""
+    text = TEXTS[language]
     return _page(
-        "Error", f"<h1>Something is wrong</h1><p class='error' id='error'>{escape(message)}</p>"
+        text["error"],
+        f"<h1>{text['wrong']}</h1><p class='error' id='error'>{escape(message)}</p>",
+        language,
     )

@@ -84,8 +84,10 @@ def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     """
     if "recorder_mock" in request.fixturenames:
         request.getfixturevalue("recorder_mock")
-        # The recorder's SQL echo would flood the test log.
+        # The recorder's SQL echo would flood the test log, and its threads' DEBUG lines
+        # (a pooled connection each) reach the run's output after a test's capture ended.
         logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+        logging.getLogger("homeassistant.components.recorder").setLevel(logging.INFO)
     request.getfixturevalue("enable_custom_integrations")
 
 

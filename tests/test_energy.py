@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 import itertools
 from typing import Any
+from unittest.mock import patch
 
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.energy import data as energy_data, validate as energy_validate
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics as add_external_statistics,
     list_statistic_ids,
     statistics_during_period,
     validate_statistics,
@@ -28,6 +32,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.nomos_energy import energy
 from custom_components.nomos_energy.const import DOMAIN
 from custom_components.nomos_energy.nomos_client import NomosClient, StaticTokenProvider
 from custom_components.nomos_energy.price_schedule import BERLIN, day_start, local_date
@@ -98,6 +103,19 @@ async def api_hourly_prices(
         hour = item.start.replace(minute=0)
         hours.setdefault(hour, []).append(item.amount / 100)
     return hours
+
+
+@contextmanager
+def written_rows() -> Iterator[dict[str, list[datetime]]]:
+    """Collect the start of every row the integration hands to the recorder, by statistic."""
+    written: dict[str, list[datetime]] = {}
+
+    def record(hass: HomeAssistant, metadata: Any, rows: Any) -> None:
+        written.setdefault(metadata["statistic_id"], []).extend(row["start"] for row in rows)
+        add_external_statistics(hass, metadata, rows)
+
+    with patch.object(energy, "async_add_external_statistics", record):
+        yield written
 
 
 @pytest.fixture
@@ -189,7 +207,12 @@ async def test_correction_changes_exactly_the_affected_hours(
     await add_entry(ANNA)
     window = (day_start(date(2026, 11, 1)), day_start(date(2026, 11, 20)))
     before = {row["start"]: row for row in await hourly_stats(hass, CONSUMPTION, *window)}
-    await walk(hass, freezer, berlin(2026, 11, 27, 18, 0), timedelta(hours=3))
+    with written_rows() as written:
+        await walk(hass, freezer, berlin(2026, 11, 27, 18, 0), timedelta(hours=3))
+    # Each daily run reads 40 days again but writes only from the first corrected hour
+    # on: the recorder is not kept busy rewriting what it holds.
+    assert written[CONSUMPTION]
+    assert min(written[CONSUMPTION]) >= day_start(date(2026, 11, 15))
     after = {row["start"]: row for row in await hourly_stats(hass, CONSUMPTION, *window)}
     assert set(before) == set(after)
     # In the simulator the last five days before a run are preliminary (4 % high).
@@ -236,9 +259,16 @@ async def test_reload_and_repeat_never_double_count(
     await hass.async_block_till_done(wait_background_tasks=True)
     # Today's import is done: a restart asks Nomos nothing.
     assert sum(simulator.requests.values()) == 0
-    response = await hass.services.async_call(
-        DOMAIN, "import_statistics", {"start": "2026-10-01"}, blocking=True, return_response=True
-    )
+    with written_rows() as written:
+        response = await hass.services.async_call(
+            DOMAIN,
+            "import_statistics",
+            {"start": "2026-10-01"},
+            blocking=True,
+            return_response=True,
+        )
+    # Nothing changed at Nomos since: no row needed writing again.
+    assert written == {}
     assert response["start"] == "2026-10-01"
     assert response["end"] == "2026-11-29"
     assert response == snapshot  # the whole answer automations get

@@ -560,6 +560,13 @@ async def test_last_weeks_electricity(
     )
 
 
+@pytest.fixture
+def supplied_since_october(simulator: NomosSimulator) -> None:
+    """Anna's supply started on 1 October: the first import is two months, not two years."""
+    anna = next(sub for sub in simulator.subscriptions.values() if sub.number == "4X44EMKX")
+    anna.start_at = berlin(2026, 10, 1, 0, 0)
+
+
 @pytest.mark.energy_import
 async def test_open_invoice_notification_once(
     hass: HomeAssistant,
@@ -568,10 +575,9 @@ async def test_open_invoice_notification_once(
     freezer: FrozenDateTimeFactory,
     berlin_home: None,
     notifications: list[ServiceCall],
+    supplied_since_october: None,
 ) -> None:
     """November's invoice arrives on 4 December: one message; a restart is not a new invoice."""
-    anna = next(sub for sub in simulator.subscriptions.values() if sub.number == "4X44EMKX")
-    anna.start_at = berlin(2026, 10, 1, 0, 0)
     freezer.move_to(berlin(2026, 12, 3, 18, 0))
     entry = await add_entry(ANNA)
     status = "sensor.nomos_4x44emkx_invoice_status"
@@ -601,6 +607,7 @@ async def test_import_statistics_example(
     hass: HomeAssistant,
     add_entry: AddEntry,
     freezer: FrozenDateTimeFactory,
+    supplied_since_october: None,
 ) -> None:
     """Re-importing from 1 October reaches the newest day and reports its hours."""
     freezer.move_to(berlin(2026, 11, 29, 18, 0))
@@ -697,19 +704,35 @@ async def test_cheap_period_blueprint_charges_in_every_cheap_period(
             }
         ],
     )
+    await follows_across_a_missed_start(hass, freezer, entry, cheap, DISHWASHER)
+
+
+async def follows_across_a_missed_start(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    cheap: str,
+    switch: str,
+) -> set[str]:
+    """Home Assistant is down when the cheap period begins: the restart turns `switch` on,
+    and from then on it follows the period quarter by quarter until 14:00 the next day.
+    Returns the period's states seen on the way."""
     first_start = dt_util.parse_datetime(hass.states.get(cheap).attributes["start"])
     assert first_start is not None
-    await automations(hass, "turn_off")  # Home Assistant is down when the period begins
+    await automations(hass, "turn_off")
     await walk(hass, freezer, first_start + timedelta(minutes=20))
     assert hass.states.get(cheap).state == STATE_ON
-    assert hass.states.get(DISHWASHER).state == STATE_OFF
+    assert hass.states.get(switch).state == STATE_OFF
     await restart(hass, entry)
-    assert hass.states.get(DISHWASHER).state == STATE_ON
+    assert hass.states.get(switch).state == STATE_ON
+    seen = set()
     moment = first_start + timedelta(minutes=30, seconds=1)
     while moment < berlin(2026, 11, 30, 14, 0):
         await travel(hass, freezer, moment)
-        assert hass.states.get(DISHWASHER).state == hass.states.get(cheap).state, moment
+        seen.add(hass.states.get(cheap).state)
+        assert hass.states.get(switch).state == hass.states.get(cheap).state, moment
         moment += timedelta(minutes=15)
+    return seen
 
 
 async def test_heat_pump_blueprint_turns_down_in_expensive_periods(
@@ -773,10 +796,9 @@ async def test_monthly_cost_report_notification(
     freezer: FrozenDateTimeFactory,
     berlin_home: None,
     notifications: list[ServiceCall],
+    supplied_since_october: None,
 ) -> None:
     """On the 5th at 19:00: last month's kWh, cost, prices, benefit and invoice in one message."""
-    anna = next(sub for sub in simulator.subscriptions.values() if sub.number == "4X44EMKX")
-    anna.start_at = berlin(2026, 10, 1, 0, 0)
     freezer.move_to(berlin(2026, 12, 5, 18, 0))
     await add_entry(ANNA)
     await load_automations(hass, example_with("Last month with Nomos"))
@@ -852,21 +874,7 @@ async def test_readme_charging_in_cheap_periods(
     cheap = entity_id_of(hass, "binary_sensor", "cheap_period")
     assert cheap == home.ids["cheap_period"]
     await load_automations(hass, readme_automation(home, cheap))
-    first_start = dt_util.parse_datetime(hass.states.get(cheap).attributes["start"])
-    assert first_start is not None
-    await automations(hass, "turn_off")  # Home Assistant is down when the period begins
-    await walk(hass, freezer, first_start + timedelta(minutes=20))
-    assert hass.states.get(cheap).state == STATE_ON
-    assert hass.states.get(WALLBOX).state == STATE_OFF
-    await restart(hass, entry)
-    assert hass.states.get(WALLBOX).state == STATE_ON
-    seen = set()
-    moment = first_start + timedelta(minutes=30, seconds=1)
-    while moment < berlin(2026, 11, 30, 14, 0):
-        await travel(hass, freezer, moment)
-        seen.add(hass.states.get(cheap).state)
-        assert hass.states.get(WALLBOX).state == hass.states.get(cheap).state, moment
-        moment += timedelta(minutes=15)
+    seen = await follows_across_a_missed_start(hass, freezer, entry, cheap, WALLBOX)
     assert seen == {STATE_ON, STATE_OFF}
 
 

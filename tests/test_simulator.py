@@ -136,6 +136,41 @@ async def test_sign_in_pages_reject_wrong_input(
     assert "expired" in await response.text()
 
 
+async def test_sign_in_pages_speak_german_to_a_german_browser(
+    simulator: NomosSimulator, http: aiohttp.ClientSession
+) -> None:
+    """Nomos is German: a browser asking for German gets every page and message in German."""
+    german = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.8"}
+    page = await (await http.get(authorize_url(simulator), headers=german)).text()
+    assert "<html lang='de'>" in page
+    assert "Bei Nomos anmelden" in page
+    login = re.search(r"name='login' value='([^']+)'", page)[1]
+    page = await (
+        await http.post(
+            "/oauth/authorize/email", data={"login": login, "email": "x@y.de"}, headers=german
+        )
+    ).text()
+    assert "Zu dieser E-Mail-Adresse gibt es keinen Nomos-Vertrag." in page
+    page = await (
+        await http.post(
+            "/oauth/authorize/email", data={"login": login, "email": ANNA}, headers=german
+        )
+    ).text()
+    assert "Einmalcode" in page
+    code = re.search(r"id='otp-code'>(\d{6})<", page)[1]
+    page = await (
+        await http.post(
+            "/oauth/authorize/verify", data={"login": login, "otp": code}, headers=german
+        )
+    ).text()
+    assert "Erlauben" in page
+    assert "deine Rechnungen" in page
+    for english in ("Sign in", "Continue", "Approve", "Deny", "your "):
+        assert english not in page
+    # Without the header (or asking for English) the pages stay English.
+    assert "Sign in to Nomos" in await (await http.get(authorize_url(simulator))).text()
+
+
 # Token endpoint --------------------------------------------------------------------
 
 

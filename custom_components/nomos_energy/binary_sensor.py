@@ -100,11 +100,13 @@ class PeriodSensor(NomosEntity[PriceCoordinator], BinarySensorEntity):
         now = dt_util.utcnow()
         period = current_or_next(self.coordinator.periods(self.subscription_id)[self.kind], now)
         if period is None:
-            return {"start": None, "end": None, "average_price": None}
+            return {"start": None, "end": None, "average_price": None, "average_price_ct": None}
+        # EUR/kWh as the Energy dashboard's price, ct/kWh as the price sensors show it.
         return {
             "start": dt_util.as_local(period.start).isoformat(),
             "end": dt_util.as_local(period.end).isoformat(),
             "average_price": round(period.average_ct / CT_PER_EUR, 6),
+            "average_price_ct": round(period.average_ct, 4),
         }
 
 
@@ -148,4 +150,5 @@ class RunNowSensor(PlannerEntity, BinarySensorEntity):
             "average_price": None
             if plan.average_ct is None
             else round(plan.average_ct / CT_PER_EUR, 6),
+            "average_price_ct": None if plan.average_ct is None else round(plan.average_ct, 4),
         }

@@ -188,6 +188,81 @@ def _data(rows: Sequence[StatisticRow]) -> list[StatisticData]:
     return [StatisticData(start=row.start, state=row.state, sum=row.sum) for row in rows]
 
 
+async def _changed(
+    hass: HomeAssistant,
+    statistic_id: str,
+    rows: list[StatisticData],
+    fields: tuple[Literal["state", "sum", "mean", "min", "max"], ...],
+) -> list[StatisticData]:
+    """Return the rows from the first one the recorder does not hold as it is.
+
+    The daily import reads a 40-day window again for Nomos's corrections; most
+    of it is unchanged, and rewriting it would update some 5,000 rows a day one
+    by one in the recorder's thread. A changed hour changes every later running
+    sum, so what is left to write is always a tail.
+    """
+    stored = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        rows[0]["start"],
+        rows[-1]["start"] + HOUR,
+        {statistic_id},
+        "hour",
+        None,
+        set(fields),
+    )
+    held = {row["start"]: row for row in stored.get(statistic_id, [])}
+    for index, row in enumerate(rows):
+        old = held.get(row["start"].timestamp())
+        if old is None or not all(_same(old.get(field), row.get(field)) for field in fields):
+            return rows[index:]
+    return []
+
+
+async def _write(
+    hass: HomeAssistant,
+    subscription: Subscription,
+    kind: str,
+    statistic_id: str,
+    rows: list[StatisticData],
+    unit: str,
+    unit_class: str | None = None,
+) -> None:
+    """Queue the rows the recorder does not hold yet.
+
+    Rows carry a running sum (energy, money) or a mean with its minimum and
+    maximum (prices).
+    """
+    if not rows:
+        return
+    has_sum = "sum" in rows[0]
+    fields: tuple[Literal["state", "sum", "mean", "min", "max"], ...] = (
+        ("state", "sum") if has_sum else ("mean", "min", "max")
+    )
+    if changed := await _changed(hass, statistic_id, rows, fields):
+        async_add_external_statistics(
+            hass,
+            StatisticMetaData(
+                mean_type=StatisticMeanType.NONE if has_sum else StatisticMeanType.ARITHMETIC,
+                has_sum=has_sum,
+                name=await _name(hass, subscription, kind),
+                source=DOMAIN,
+                statistic_id=statistic_id,
+                unit_class=unit_class,
+                unit_of_measurement=unit,
+            ),
+            changed,
+        )
+
+
+def _same(held: object, new: object) -> bool:
+    return (
+        isinstance(held, float)
+        and isinstance(new, float | int)
+        and math.isclose(held, new, rel_tol=1e-12, abs_tol=1e-12)
+    )
+
+
 async def async_import_hours(
     hass: HomeAssistant, subscription: Subscription, hours: Sequence[HourlyUsage]
 ) -> list[Written]:
@@ -212,37 +287,20 @@ async def async_import_hours(
         await _sum_before(hass, cost_id, start),
     )
     energy_kind, money_kind = statistic_kinds(subscription)
-    consumption_name = await _name(hass, subscription, energy_kind)
-    cost_name = await _name(hass, subscription, money_kind)
-    async_add_external_statistics(
+    await _write(
         hass,
-        StatisticMetaData(
-            mean_type=StatisticMeanType.NONE,
-            has_sum=True,
-            name=consumption_name,
-            source=DOMAIN,
-            statistic_id=consumption_id,
-            unit_class=EnergyConverter.UNIT_CLASS,
-            unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        ),
+        subscription,
+        energy_kind,
+        consumption_id,
         _data(consumption),
+        UnitOfEnergy.KILO_WATT_HOUR,
+        EnergyConverter.UNIT_CLASS,
     )
     written = [Written(consumption_id, consumption[-1].start, "sum", consumption[-1].sum)]
-    if cost:
-        written.append(Written(cost_id, cost[-1].start, "sum", cost[-1].sum))
-        async_add_external_statistics(
-            hass,
-            StatisticMetaData(
-                mean_type=StatisticMeanType.NONE,
-                has_sum=True,
-                name=cost_name,
-                source=DOMAIN,
-                statistic_id=cost_id,
-                unit_class=None,
-                unit_of_measurement="EUR",
-            ),
-            _data(cost),
-        )
+    if not cost:
+        return written
+    written.append(Written(cost_id, cost[-1].start, "sum", cost[-1].sum))
+    await _write(hass, subscription, money_kind, cost_id, _data(cost), "EUR")
     return written
 
 
@@ -282,19 +340,7 @@ async def async_import_daily(
     for day, value in days:
         running += value
         rows.append(StatisticData(start=day_start(day), state=value, sum=running))
-    async_add_external_statistics(
-        hass,
-        StatisticMetaData(
-            mean_type=StatisticMeanType.NONE,
-            has_sum=True,
-            name=await _name(hass, subscription, kind),
-            source=DOMAIN,
-            statistic_id=statistic_id,
-            unit_class=None,
-            unit_of_measurement="EUR",
-        ),
-        rows,
-    )
+    await _write(hass, subscription, kind, statistic_id, rows, "EUR")
     return [Written(statistic_id, day_start(days[-1][0]), "sum", running)]
 
 
@@ -311,26 +357,17 @@ async def async_import_prices(
 ) -> list[Written]:
     """Write the all-in price as an hourly statistic (mean, minimum, maximum in EUR/kWh).
 
-    Re-importing an hour replaces it, so the daily import can simply write
-    every hour it reads again. Returns the last row.
+    Re-importing an hour replaces it; hours the recorder holds as they are
+    are not written again. Returns the last row.
     """
     if not hours or not recorder_running(hass):
         return []
     statistic_id = price_statistic_id(subscription)
-    async_add_external_statistics(
-        hass,
-        StatisticMetaData(
-            mean_type=StatisticMeanType.ARITHMETIC,
-            has_sum=False,
-            name=await _name(hass, subscription, "payout" if subscription.is_feed_in else "price"),
-            source=DOMAIN,
-            statistic_id=statistic_id,
-            unit_class=None,
-            unit_of_measurement=PRICE_UNIT,
-        ),
-        [
-            StatisticData(start=hour.start, mean=hour.mean, min=hour.minimum, max=hour.maximum)
-            for hour in hours
-        ],
-    )
+    await async_recorder_caught_up(hass)
+    rows = [
+        StatisticData(start=hour.start, mean=hour.mean, min=hour.minimum, max=hour.maximum)
+        for hour in hours
+    ]
+    kind = "payout" if subscription.is_feed_in else "price"
+    await _write(hass, subscription, kind, statistic_id, rows, PRICE_UNIT)
     return [Written(statistic_id, hours[-1].start, "mean", hours[-1].mean)]

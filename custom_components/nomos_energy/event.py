@@ -63,6 +63,10 @@ class TomorrowPricesEvent(NomosEntity[PriceCoordinator], EventEntity):
                         "min_price": round(stats.minimum / CT_PER_EUR, 5),
                         "max_price": round(stats.maximum / CT_PER_EUR, 5),
                         "average_price": round(stats.average / CT_PER_EUR, 5),
+                        # The same in ct/kWh, as the price sensors show it.
+                        "min_price_ct": round(stats.minimum, 4),
+                        "max_price_ct": round(stats.maximum, 4),
+                        "average_price_ct": round(stats.average, 4),
                         # In Home Assistant's time zone, as every time we show.
                         "min_price_at": dt_util.as_local(stats.minimum_at).isoformat(),
                         "max_price_at": dt_util.as_local(stats.maximum_at).isoformat(),
