@@ -404,6 +404,12 @@ async def test_the_form_shows_only_the_chosen_deadline(
         fields = [str(key) for key in result["data_schema"].schema]
         assert fields == ["name", "duration", shown, "may_pause", "power_kw"]
         assert hidden not in fields
+        # A run time in hours and minutes: no days, and no seconds where the release can
+        # hide them (the selector's config as the frontend gets it, defaults filled in).
+        schema = result["data_schema"].schema
+        config = next(selector for key, selector in schema.items() if key == "duration").config
+        assert config["enable_day"] is False
+        assert config.get("enable_second", False) is False
         hass.config_entries.subentries.async_abort(result["flow_id"])
 
 

@@ -7,7 +7,7 @@ this flow only stores what the appliance needs.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
@@ -127,6 +127,13 @@ class ApplianceFlow(ConfigSubentryFlow):
         )
 
 
+# A run time in hours and minutes. Newer Home Assistant releases can hide the seconds
+# field; the oldest one supported has no such option and shows it.
+_RUN_TIME = DurationSelectorConfig(enable_day=False)
+if "enable_second" in DurationSelectorConfig.__optional_keys__:
+    cast(dict[str, Any], _RUN_TIME)["enable_second"] = False
+
+
 def _schema(mode: str, choices: dict[str, str]) -> vol.Schema:
     """Return the form of one mode: only its own deadline field."""
     fields: dict[vol.Marker, Any] = {vol.Required(CONF_NAME): TextSelector()}
@@ -137,7 +144,7 @@ def _schema(mode: str, choices: dict[str, str]) -> vol.Schema:
             )
         )
     fields[vol.Required(CONF_DURATION, default={"hours": 2, "minutes": 0})] = DurationSelector(
-        DurationSelectorConfig(enable_day=False)
+        _RUN_TIME
     )
     if mode == DEADLINE_DAILY:
         fields[vol.Required(CONF_DEADLINE, default=DEFAULT_DEADLINE)] = TimeSelector()
