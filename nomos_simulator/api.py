@@ -146,14 +146,19 @@ class ApiRoutes(SimulatorState):
             return sub
         return web.json_response(sub.to_json(self.clock.now(), expanded=True))
 
-    async def _get_plan(self, request: web.Request) -> web.Response:
+    def _plan(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """Return the plan the path names, or the error response (auth first)."""
         token = self._authenticate(request)
         if isinstance(token, web.Response):
             return token
         plan = PLANS.get(request.match_info["id"])
         if plan is None:
             return self.error(404, "NOT_FOUND", "Plan not found")
-        return web.json_response(plan)
+        return plan
+
+    async def _get_plan(self, request: web.Request) -> web.Response:
+        plan = self._plan(request)
+        return plan if isinstance(plan, web.Response) else web.json_response(plan)
 
     def _date_range(
         self, request: web.Request, *, required: bool

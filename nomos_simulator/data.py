@@ -56,6 +56,33 @@ def quarters_of_day(day: date) -> list[datetime]:
     return [start + index * QUARTER for index in range(count)]
 
 
+# The grid operator's time-variable grid fees (§14a EnWG module 3) for contracts that have
+# them: per level, the share of the standard fee, and the windows in Berlin local time
+# (so a DST day keeps them: 00:00-06:00 is 5 hours in March, 7 in October). The windows
+# change with the seasons, on the first day of a quarter: winter ones in Q1 and Q4,
+# summer ones in Q2 and Q3 (the solar noon is cheap then).
+GRID_LEVEL_FACTORS = {"low": 0.4, "standard": 1.0, "high": 1.5}
+MODULE3_WINDOWS = {
+    "winter": (("low", time(0), time(6)), ("high", time(17), time(20))),
+    "summer": (("low", time(11), time(15)), ("high", time(18), time(21))),
+}
+SUMMER_MONTHS = range(4, 10)
+
+
+def module3_season(day: date) -> str:
+    """Return which of the operator's window sets holds on a Berlin day."""
+    return "summer" if day.month in SUMMER_MONTHS else "winter"
+
+
+def grid_level_at(moment: datetime) -> str:
+    """Return the module-3 grid-fee level ("low", "standard", "high") at an instant."""
+    local = moment.astimezone(BERLIN)
+    for level, start, end in MODULE3_WINDOWS[module3_season(local.date())]:
+        if start <= local.time() < end:
+            return level
+    return "standard"
+
+
 @dataclass
 class Customer:
     """A seeded customer."""
@@ -125,6 +152,8 @@ class Subscription:
     levies: float = 6.2
     # "consumption" or "feed_in": a feed-in contract pays for energy sent to the grid.
     kind: str = "consumption"
+    # Time-variable grid fees (module 3): `grid_fee` is the standard level's fee.
+    module3: bool = False
     price_overrides: dict[datetime, float | None] = field(default_factory=dict)
     # Invoiced kWh that differ from the meter (first day of the month -> kWh), to test checks.
     invoice_overrides: dict[date, float] = field(default_factory=dict)
@@ -243,6 +272,8 @@ class Subscription:
         """
         electricity = self.spot(moment)
         grid_fee, levies = self.grid_fee, self.levies
+        if self.module3:
+            grid_fee = round(grid_fee * GRID_LEVEL_FACTORS[grid_level_at(moment)], 2)
         if self.kind == "feed_in":
             electricity = round(electricity / 1.19 - 0.4, 2)
             grid_fee = levies = 0.0
@@ -358,4 +389,20 @@ def seed_accounts() -> tuple[list[Customer], list[Subscription]]:
         Subscription("felix-home", felix, "F3L1XH0M", "smart", felix_start),
         Subscription("felix-solar", felix, "F3L1XS0L", "smart", felix_start, kind="feed_in"),
     ]
-    return [anna, ben, clara, david, emma, felix], subscriptions
+    # Greta has a heat pump and a wallbox with time-variable grid fees (§14a module 3).
+    greta = Customer(
+        "greta", "Greta", "Hofmann", "greta@example.com", zip="70173", city="Stuttgart"
+    )
+    subscriptions.append(
+        Subscription(
+            "greta-module3",
+            greta,
+            "GR3TAM03",
+            "smart",
+            datetime(2025, 1, 1, tzinfo=UTC) - timedelta(hours=1),
+            estimated_usage=6500,
+            grid_fee=10.0,
+            module3=True,
+        )
+    )
+    return [anna, ben, clara, david, emma, felix, greta], subscriptions

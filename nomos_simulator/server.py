@@ -16,11 +16,12 @@ from aiohttp import web
 
 from .admin import AdminRoutes
 from .api import ApiRoutes
+from .companion import CompanionRoutes
 from .faults import FaultsMixin
 from .oauth import OAuthRoutes
 
 
-class NomosSimulator(OAuthRoutes, ApiRoutes, AdminRoutes, FaultsMixin):
+class NomosSimulator(CompanionRoutes, OAuthRoutes, ApiRoutes, AdminRoutes, FaultsMixin):
     """The simulator: state, the aiohttp application and its controls."""
 
     def __init__(self, *, token_lifetime: int = 3600, rate_limit: int | None = 10) -> None:
@@ -46,6 +47,11 @@ class NomosSimulator(OAuthRoutes, ApiRoutes, AdminRoutes, FaultsMixin):
             web.get("/plans/{id}", self._get_plan),
             web.get("/invoices", self._list_invoices),
             web.post("/meter-readings", self._submit_meter_reading),
+            web.get("/grid-fee-reductions", self._list_reductions),
+            web.get("/grid-fee-reductions/{id}", self._get_reduction),
+            web.get("/meter-orders", self._list_meter_orders),
+            web.get("/meter-orders/{id}", self._get_meter_order),
+            web.get("/plans/{id}/quote", self._quote),
             web.get("/_sim/state", self._admin_state),
             web.post("/_sim/reset", self._admin_reset),
             web.post("/_sim/clock", self._admin_clock),
@@ -56,6 +62,8 @@ class NomosSimulator(OAuthRoutes, ApiRoutes, AdminRoutes, FaultsMixin):
             web.delete("/_sim/faults", self._admin_clear_faults),
             web.get("/_sim/requests", self._admin_requests),
             web.delete("/_sim/requests", self._admin_clear_requests),
+            web.post("/_sim/companion/refuse", self._admin_refuse_companion),
+            web.post("/_sim/companion/{id}", self._admin_companion),
         ]
         app.add_routes(routes)
         return app

@@ -39,6 +39,7 @@ CLARA = "clara@example.com"  # a pending subscription
 DAVID = "david@example.com"  # an analog meter
 EMMA = "emma@example.com"  # no subscription yet
 FELIX = "felix@example.com"  # a consumption and a feed-in (solar) subscription
+GRETA = "greta@example.com"  # time-variable grid fees (§14a module 3)
 
 
 def pytest_configure(config: pytest.Config) -> None:

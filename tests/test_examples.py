@@ -102,6 +102,7 @@ EXERCISED_AUTOMATIONS = {
     "Last week's electricity": "test_last_weeks_electricity",
     "Open Nomos invoice": "test_open_invoice_notification_once",
     "Last month with Nomos": "test_monthly_cost_report_notification",
+    "Charge in a low grid fee window when it is cheap": "test_grid_fee.py::test_charge_example",
 }
 
 
@@ -223,6 +224,7 @@ def test_every_docs_example_is_exercised() -> None:
         "dashboard",
         "dashboard",
         "evcc",
+        "response",
         "response",
     ]
     # The evcc snippet and the chart card read the price feed, with the attributes it has.

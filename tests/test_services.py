@@ -17,6 +17,7 @@ import yaml
 
 from custom_components.nomos_energy.const import DOMAIN
 from custom_components.nomos_energy.services import (
+    COMPARE_GRID_FEE_OPTIONS_SCHEMA,
     FIND_WINDOW_SCHEMA,
     GET_CONSUMPTION_SCHEMA,
     GET_COST_REPORT_SCHEMA,
@@ -327,6 +328,7 @@ def test_services_yaml_matches_the_registered_actions() -> None:
         "get_cost_report": GET_COST_REPORT_SCHEMA,
         "import_statistics": IMPORT_STATISTICS_SCHEMA,
         "submit_meter_reading": SUBMIT_METER_READING_SCHEMA,
+        "compare_grid_fee_options": COMPARE_GRID_FEE_OPTIONS_SCHEMA,
     }
     assert set(described) == set(schemas)
     for name, schema in schemas.items():
@@ -344,6 +346,7 @@ async def test_actions_are_registered(
         "get_cost_report",
         "import_statistics",
         "submit_meter_reading",
+        "compare_grid_fee_options",
     }
 
 

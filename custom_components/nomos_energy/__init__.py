@@ -68,6 +68,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
         await prices.async_config_entry_first_refresh()
     energy = EnergyCoordinator(hass, entry, client, subscriptions, prices, cache)
     energy_cached = energy.start_from_cache()
+    energy.companion.start()  # §14a modules and meter orders: from the cache, or fetched now
 
     planners = PlannerManager(prices, cache, dict(entry.subentries))
     entry.runtime_data = NomosRuntimeData(

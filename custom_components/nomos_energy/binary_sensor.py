@@ -1,4 +1,4 @@
-"""Binary sensors: whether tomorrow's prices are known, and cheap and expensive periods."""
+"""Binary sensors: whether tomorrow's prices are known, cheap and expensive periods, low grid fee."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ from .entity import (
     track_active_subscriptions,
     track_subscriptions,
 )
+from .grid_fee import GridFeeLevel, current_or_next as current_or_next_window
 from .nomos_client import Subscription
 from .periods import PeriodKind, current_or_next
 from .planners import Planner
 from .price_schedule import CT_PER_EUR, local_date
+from .sensor.grid_fee import GridFeeEntity, local_iso
 
 PARALLEL_UPDATES = 0
 
@@ -38,7 +40,10 @@ async def async_setup_entry(
     track_subscriptions(
         entry,
         async_add_entities,
-        lambda subscription: [PeriodSensor(prices, subscription, kind) for kind in PeriodKind],
+        lambda subscription: [
+            *(PeriodSensor(prices, subscription, kind) for kind in PeriodKind),
+            LowGridFeeSensor(prices, subscription),
+        ],
         shifts_load,
     )
     add_planner_entities(entry, async_add_entities, lambda planner: [RunNowSensor(entry, planner)])
@@ -108,6 +113,39 @@ class PeriodSensor(NomosEntity[PriceCoordinator], BinarySensorEntity):
             "average_price": round(period.average_ct / CT_PER_EUR, 6),
             "average_price_ct": round(period.average_ct, 4),
         }
+
+
+class LowGridFeeSensor(GridFeeEntity, BinarySensorEntity):
+    """On during a low grid-fee window (§14a module 3), read from the prices' grid fee.
+
+    The attributes give the window running now, or else the next one; a low night
+    that runs across midnight is one window.
+    """
+
+    _attr_translation_key = "low_grid_fee"
+    _attr_entity_registry_enabled_default = False
+
+    def __init__(self, coordinator: PriceCoordinator, subscription: Subscription) -> None:
+        """Create the sensor."""
+        super().__init__(coordinator, subscription, "low_grid_fee")
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether this quarter-hour is in a low window."""
+        return self.grid_fee_day().level_at(dt_util.utcnow()) is GridFeeLevel.LOW
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return start and end of the current or next low window."""
+        window = current_or_next_window(self.windows_around_now(), dt_util.utcnow())
+        return {
+            "start": local_iso(window.start if window else None),
+            "end": local_iso(window.end if window else None),
+        }
+
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what changes at a window's edge or when prices arrive."""
+        return (self.is_on, self.extra_state_attributes)
 
 
 class RunNowSensor(PlannerEntity, BinarySensorEntity):

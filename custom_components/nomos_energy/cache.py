@@ -13,6 +13,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 
 from .appliance_plan import Plan
+from .companion_state import CompanionState
 from .const import BACKFILL_DAYS, DOMAIN, LOGGER
 from .daily_totals import DayTotal
 from .nomos_client import NomosError, Subscription
@@ -238,6 +239,8 @@ class NomosCache:
         self.plans: dict[str, dict[str, Any]] = {}
         # The comparison settings each subscription's saving statistic was written with.
         self.comparison_written: dict[str, tuple[float, ...] | None] = {}
+        # §14a modules and smart-meter orders, and when each was asked (None: never).
+        self.companion: CompanionState | None = None
 
     async def async_load(self) -> None:
         """Load what was stored; damage is dropped part by part, never fatal.
@@ -271,6 +274,7 @@ class NomosCache:
         self.plans = sections.section("plans", _plan)
         self.comparison_written = sections.section("comparison_written", _comparison)
         self.energy_run_at = sections.value("energy_run_at", _aware, None)
+        self.companion = sections.value("companion", CompanionState.from_json, None)
         newer = self._store.migrated_from
         if newer is not None and newer > STORAGE_VERSION:
             LOGGER.warning(
@@ -337,6 +341,11 @@ class NomosCache:
         self.comparison_written[subscription_id] = settings
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
+    def set_companion(self, state: CompanionState) -> None:
+        """Remember the modules and orders, and when they were asked for."""
+        self.companion = state
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
     def _data_to_save(self) -> dict[str, Any]:
         return {
             "subscriptions": None
@@ -361,6 +370,7 @@ class NomosCache:
                 for sub_id, settings in self.comparison_written.items()
             },
             "energy_run_at": self.energy_run_at.isoformat() if self.energy_run_at else None,
+            "companion": None if self.companion is None else self.companion.to_json(),
         }
 
     async def async_flush(self) -> None:

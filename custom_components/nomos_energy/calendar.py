@@ -1,8 +1,8 @@
-"""A calendar per subscription with the cheap and expensive periods and the planned runs."""
+"""A calendar per subscription: cheap and expensive periods, low and high grid fees, planned runs."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
@@ -12,17 +12,26 @@ from homeassistant.util import dt as dt_util
 
 from .coordinator import NomosConfigEntry, PriceCoordinator
 from .entity import NomosEntity, shifts_load, track_subscriptions
+from .grid_fee import GridFeeDays, GridFeeLevel, GridFeeWindow, join
 from .nomos_client import Subscription
 from .periods import Period, PeriodKind, current_or_next, find_periods
 from .price_schedule import day_start, local_date
 
 PARALLEL_UPDATES = 0
+ONE_DAY = timedelta(days=1)
+QUARTER = timedelta(minutes=15)
 
 # Event titles in the languages the integration speaks (the title is data, not a UI string).
 TITLES = {
     "de": {PeriodKind.CHEAP: "Günstig", PeriodKind.EXPENSIVE: "Teuer"},
     "en": {PeriodKind.CHEAP: "Cheap", PeriodKind.EXPENSIVE: "Expensive"},
 }
+GRID_FEE_TITLES = {
+    "de": {GridFeeLevel.LOW: "Niedriges Netzentgelt", GridFeeLevel.HIGH: "Hohes Netzentgelt"},
+    "en": {GridFeeLevel.LOW: "Low grid fee", GridFeeLevel.HIGH: "High grid fee"},
+}
+# The standard level is the rest of the day: no event.
+GRID_FEE_EVENTS = frozenset(GRID_FEE_TITLES["en"])
 
 
 async def async_setup_entry(
@@ -40,31 +49,58 @@ async def async_setup_entry(
     )
 
 
+def _ct(value: float, digits: int, german: bool) -> str:
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if german else text
+
+
 def period_title(period: Period, language: str) -> str:
     """Return e.g. "Günstig · Ø 18,4 ct" or "Cheap · Ø 18.4 ct"."""
     german = language.startswith("de")
     label = TITLES["de" if german else "en"][period.kind]
-    average = f"{period.average_ct:.1f}"
-    return f"{label} · Ø {average.replace('.', ',') if german else average} ct"
+    return f"{label} · Ø {_ct(period.average_ct, 1, german)} ct"
+
+
+def window_title(window: GridFeeWindow, language: str) -> str:
+    """Return e.g. "Niedriges Netzentgelt · 4,00 ct" or "Low grid fee · 4.00 ct"."""
+    german = language.startswith("de")
+    label = GRID_FEE_TITLES["de" if german else "en"][window.level]
+    return f"{label} · {_ct(window.grid_fee_ct, 2, german)} ct"
 
 
 class NomosPriceCalendar(NomosEntity[PriceCoordinator], CalendarEntity):
-    """Cheap and expensive periods over every known price, as calendar events."""
+    """Cheap and expensive periods and low and high grid fees over every known price."""
 
     _attr_translation_key = "price_calendar"
 
     def __init__(self, coordinator: PriceCoordinator, subscription: Subscription) -> None:
         """Create the calendar."""
         super().__init__(coordinator, subscription, "price_calendar")
+        self._grid_fee_days = GridFeeDays()
+
+    def _grid_fee_windows(self, first: date, last: date) -> list[GridFeeWindow]:
+        """Return the low and high windows of the Berlin days first..last (a night is one)."""
+        schedule = self.coordinator.schedule(self.subscription_id)
+        windows = self._grid_fee_days.windows(schedule, first, (last - first).days + 1)
+        return join(window for window in windows if window.level in GRID_FEE_EVENTS)
+
+    def _span(self, start: datetime, end: datetime, summary: str, kind: str) -> CalendarEvent:
+        """Return an event over whole quarter-hours."""
+        return CalendarEvent(
+            start=dt_util.as_local(start),
+            end=dt_util.as_local(end),
+            summary=summary,
+            description=f"{(end - start) // QUARTER} x 15 min",
+            uid=f"{self.subscription_id}-{kind}-{start.isoformat()}",
+        )
+
+    def _window_event(self, window: GridFeeWindow) -> CalendarEvent:
+        title = window_title(window, self.hass.config.language)
+        return self._span(window.start, window.end, title, f"grid-{window.level}")
 
     def _event(self, period: Period) -> CalendarEvent:
-        return CalendarEvent(
-            start=dt_util.as_local(period.start),
-            end=dt_util.as_local(period.end),
-            summary=period_title(period, self.hass.config.language),
-            description=f"{period.intervals} x 15 min",
-            uid=f"{self.subscription_id}-{period.kind}-{period.start.isoformat()}",
-        )
+        title = period_title(period, self.hass.config.language)
+        return self._span(period.start, period.end, title, period.kind)
 
     def _runs(self) -> list[CalendarEvent]:
         """Return the planned runs of the appliances planned on this subscription's prices."""
@@ -98,6 +134,17 @@ class NomosPriceCalendar(NomosEntity[PriceCoordinator], CalendarEntity):
         candidates = [run for run in self._runs() if run.end_datetime_local > now]
         if first is not None:
             candidates.append(self._event(first))
+        today = local_date(now)
+        window = next(
+            (
+                window
+                for window in self._grid_fee_windows(today - timedelta(days=1), today + ONE_DAY)
+                if window.end > now
+            ),
+            None,
+        )
+        if window is not None:
+            candidates.append(self._window_event(window))
         return min(candidates, key=lambda event: event.start_datetime_local, default=None)
 
     async def async_get_events(
@@ -122,7 +169,14 @@ class NomosPriceCalendar(NomosEntity[PriceCoordinator], CalendarEntity):
             for run in self._runs()
             if run.start_datetime_local < end and run.end_datetime_local > start
         ]
+        windows = [
+            self._window_event(window)
+            for window in self._grid_fee_windows(
+                local_date(start) - ONE_DAY, local_date(end) + ONE_DAY
+            )
+            if window.start < end and window.end > start
+        ]
         return sorted(
-            [*(self._event(period) for period in periods), *runs],
+            [*(self._event(period) for period in periods), *runs, *windows],
             key=lambda event: event.start_datetime_local,
         )

@@ -83,6 +83,9 @@ async def async_get_config_entry_diagnostics(
                 for sub_id, schedule in prices.data.items()
             },
         },
+        # §14a modules and smart-meter orders: `refused` is the HTTP status of an
+        # endpoint this sign-in may not read (the feature is off for the entry).
+        "companion": entry.runtime_data.energy.companion.diagnostics(),
     }
 
 

@@ -15,6 +15,7 @@ from homeassistant.util import dt as dt_util
 
 from .backoff import Outage
 from .cache import NomosCache
+from .companion import ContractCompanion
 from .const import (
     BACKFILL_DAYS,
     CONF_COMPARISON_BASE_FEE,
@@ -137,6 +138,7 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
         self.import_lock = asyncio.Lock()
         # Options change by reloading the entry: fixed for this coordinator's life.
         self.comparison = comparison_tariff(entry.options)
+        self.companion = ContractCompanion(hass, entry, client, cache, subscriptions)
 
     @callback
     def _tick(self, now: datetime) -> None:
@@ -237,6 +239,7 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
             if current is not None:
                 # The daily contract check rides along, sharing this run's token.
                 await self.subscriptions.async_refresh()
+            await self.companion.async_daily(now)  # §14a modules, meter orders: when due
             try:
                 for subscription in self._relevant(today):
                     result[subscription.id] = await self.async_update_subscription(

@@ -1,17 +1,21 @@
 """Repair issues the coordinators raise and clear from what Nomos answers.
 
-Text from Nomos is made literal here before it reaches a repair's Markdown.
+Text from Nomos is made literal here before it reaches a repair's Markdown (contract
+numbers, invoice numbers, and the reasons Nomos gives for a blocked or cancelled
+smart-meter order).
 The repairs platform (fix flows, issues about the entry's devices) is repairs.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import re
 import unicodedata
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
+from .companion_state import CompanionState, latest_per_module
 from .const import CREDENTIALS_CONTACT, DOMAIN
 from .invoice_check import InvoiceCheck
 from .nomos_client import Invoice, NomosError
@@ -72,15 +76,11 @@ def async_update_invoice_issue(
     if invoice is None or check is None or check.matches:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
         return
-    ir.async_create_issue(
+    _warn(
         hass,
-        DOMAIN,
         issue_id,
-        is_fixable=False,
-        is_persistent=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key="invoice_mismatch",
-        translation_placeholders={
+        "invoice_mismatch",
+        {
             "number": markdown_safe(number),
             "invoice": markdown_safe(invoice.number),
             "invoice_kwh": f"{check.invoice_kwh:.1f}",
@@ -88,6 +88,21 @@ def async_update_invoice_issue(
             "difference": f"{check.difference_kwh:+.1f}",
             "contact": CREDENTIALS_CONTACT,
         },
+    )
+
+
+@callback
+def _warn(hass: HomeAssistant, issue_id: str, key: str, placeholders: dict[str, str]) -> None:
+    """Raise a warning the homeowner can act on (raised again after a restart when it holds)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=key,
+        translation_placeholders=placeholders,
     )
 
 
@@ -105,3 +120,55 @@ def async_check_api_version(hass: HomeAssistant, error: NomosError | None) -> No
         )
     elif error is None:
         ir.async_delete_issue(hass, DOMAIN, ISSUE_UPGRADE_API_VERSION)
+
+
+# The companion's repairs: a rejected §14a module, a blocked or cancelled smart-meter order.
+MODULE_REJECTED = "grid_fee_module_rejected"
+ORDER_BLOCKED = "smart_meter_order_blocked"
+ORDER_CANCELLED = "smart_meter_order_cancelled"
+# The metering operators by the name they sign their letters with.
+PROVIDERS = {"energy-metering": "Energy Metering", "metrify": "metrify", "inexogy": "inexogy"}
+
+
+@callback
+def async_update_companion_issues(
+    hass: HomeAssistant, contracts: Mapping[str, str], state: CompanionState
+) -> None:
+    """Raise what asks the homeowner to act; clear what no longer does.
+
+    `contracts` maps the entry's subscription ids to their numbers. A module
+    counts while its newest reduction is rejected (it may be ordered again); an
+    order while the newest one is blocked or cancelled.
+    """
+    wanted: dict[str, tuple[str, dict[str, str]]] = {}
+    for sub_id, number in contracts.items():
+        contract = {"number": markdown_safe(number), "contact": CREDENTIALS_CONTACT}
+        for module, item in latest_per_module(state.reductions_of(sub_id)).items():
+            if item.status == "rejected":
+                wanted[f"{MODULE_REJECTED}_{sub_id}_{module}"] = (
+                    MODULE_REJECTED,
+                    {**contract, "module": str(module)},
+                )
+        orders = state.orders_of(sub_id)
+        if orders and (orders[0].is_blocked or orders[0].status == "cancelled"):
+            order = orders[0]
+            blocked = order.is_blocked
+            reason = order.blocked_reason if blocked else order.cancelled_reason
+            wanted[f"{ORDER_BLOCKED if blocked else ORDER_CANCELLED}_{sub_id}"] = (
+                ORDER_BLOCKED if blocked else ORDER_CANCELLED,
+                {
+                    **contract,
+                    "provider": markdown_safe(PROVIDERS.get(order.provider, order.provider)),
+                    "reason": markdown_safe(reason or "-"),
+                },
+            )
+    for issue_id, (key, placeholders) in wanted.items():
+        _warn(hass, issue_id, key, placeholders)
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        if (
+            domain == DOMAIN
+            and issue_id not in wanted
+            and issue_id.startswith((MODULE_REJECTED, ORDER_BLOCKED, ORDER_CANCELLED))
+            and any(sub_id in issue_id for sub_id in contracts)
+        ):
+            ir.async_delete_issue(hass, DOMAIN, issue_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 import logging
 from typing import Any, Protocol
@@ -20,10 +20,13 @@ from .errors import (
 from .models import (
     Customer,
     Fields,
+    GridFeeReduction,
     Invoice,
+    MeterOrder,
     MeterReading,
     Plan,
     PriceSeries,
+    Quote,
     Subscription,
     Usage,
     finite_number,
@@ -261,3 +264,48 @@ class NomosClient:
                 "/invoices", {"filter[subscription][eq]": subscription_id}
             )
         ]
+
+    async def list_grid_fee_reductions(
+        self, subscription_ids: Sequence[str] | None = None
+    ) -> list[GridFeeReduction]:
+        """List the §14a EnWG modules, of the given subscriptions only when named."""
+        return [
+            GridFeeReduction.from_fields(item)
+            for item in await self._paginate("/grid-fee-reductions", _of(subscription_ids))
+        ]
+
+    async def list_meter_orders(
+        self, subscription_ids: Sequence[str] | None = None
+    ) -> list[MeterOrder]:
+        """List the smart-meter orders, of the given subscriptions only when named."""
+        return [
+            MeterOrder.from_fields(item)
+            for item in await self._paginate("/meter-orders", _of(subscription_ids))
+        ]
+
+    async def get_quote(
+        self,
+        plan_id: str,
+        zip_code: str,
+        usage: float,
+        *,
+        meter_type: str = "analog",
+        module_1: bool = False,
+        module_2: bool = False,
+    ) -> Quote:
+        """Price a plan for a month at a zip code and an annual usage (kWh, 100-50000)."""
+        params = {"zip_code": zip_code, "usage": f"{usage:.0f}", "meter_type": meter_type}
+        if module_1:
+            params["14a_module_1"] = "true"
+        if module_2:
+            params["14a_module_2"] = "true"
+        return Quote.from_fields(
+            Fields(await self._request("GET", f"/plans/{plan_id}/quote", params=params))
+        )
+
+
+def _of(subscription_ids: Sequence[str] | None) -> dict[str, str] | None:
+    """Return the filter for some subscriptions (one request for all of them)."""
+    if not subscription_ids:
+        return None
+    return {"filter[subscription][in]": ",".join(subscription_ids)}

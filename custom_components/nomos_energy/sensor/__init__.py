@@ -24,6 +24,7 @@ from ..entity import add_planner_entities, is_active, shifts_load, track_subscri
 from ..nomos_client import Subscription
 from ..price_schedule import PriceLevel, PriceSchedule
 from .common import DisplayUnit
+from .companion import add_companion_sensors
 from .contract import (
     CONTRACT_SENSORS,
     ENERGY_SENSORS,
@@ -32,6 +33,8 @@ from .contract import (
     NomosEnergySensorDescription,
 )
 from .feed import NomosPriceFeedSensor
+from .grid_fee import add_grid_fee_sensors
+from .outlook import AnnualUsageSensor
 from .periods import PERIOD_TIME_SENSORS, NomosPeriodTimeSensor
 from .planner import PLANNER_SENSORS, PlannerSensor
 from .prices import (
@@ -118,6 +121,11 @@ def _smart(subscription: Subscription) -> bool:
     return subscription.start_at is not None and subscription.has_smart_meter
 
 
+def _consumption_metered(subscription: Subscription) -> bool:
+    # A running smart-meter contract that buys (a feed-in contract has no estimate).
+    return subscription.is_active and subscription.has_smart_meter and not subscription.is_feed_in
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: NomosConfigEntry,
@@ -160,6 +168,7 @@ async def async_setup_entry(
         ],
         shifts_load,
     )
+    add_grid_fee_sensors(entry, async_add_entities)
     track_subscriptions(
         entry,
         async_add_entities,
@@ -173,6 +182,7 @@ async def async_setup_entry(
         ),
         _smart,
     )
+    add_companion_sensors(entry, async_add_entities)
     add_planner_entities(
         entry,
         async_add_entities,
@@ -181,6 +191,12 @@ async def async_setup_entry(
             for description in PLANNER_SENSORS
             if description.needs_power is False or planner.spec.power_kw is not None
         ],
+    )
+    track_subscriptions(
+        entry,
+        async_add_entities,
+        lambda subscription: [AnnualUsageSensor(runtime.energy, subscription)],
+        _consumption_metered,
     )
     for description in ENERGY_SENSORS:
         track_subscriptions(

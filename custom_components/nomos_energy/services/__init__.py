@@ -1,6 +1,6 @@
 """Actions with response data, for automations: prices, windows, energy, invoices.
 
-A new action is a function and a schema in `prices.py` or `energy.py`, and a
+A new action is a function and a schema in `prices.py`, `energy.py` or `quotes.py`, and a
 line in ACTIONS (with `admin=True` when it changes something).
 """
 
@@ -42,9 +42,11 @@ from .prices import (
     async_find_cheapest_window,
     async_get_prices,
 )
+from .quotes import COMPARE_GRID_FEE_OPTIONS_SCHEMA, async_compare_grid_fee_options
 
 __all__ = [
     "ACTIONS",
+    "COMPARE_GRID_FEE_OPTIONS_SCHEMA",
     "FIND_WINDOW_SCHEMA",
     "GET_CONSUMPTION_SCHEMA",
     "GET_COST_REPORT_SCHEMA",
@@ -74,6 +76,9 @@ ACTIONS: dict[str, Action] = {
     "get_consumption": Action(async_get_consumption, GET_CONSUMPTION_SCHEMA, SupportsResponse.ONLY),
     "get_invoices": Action(async_get_invoices, GET_INVOICES_SCHEMA, SupportsResponse.ONLY),
     "get_cost_report": Action(async_get_cost_report, GET_COST_REPORT_SCHEMA, SupportsResponse.ONLY),
+    "compare_grid_fee_options": Action(
+        async_compare_grid_fee_options, COMPARE_GRID_FEE_OPTIONS_SCHEMA, SupportsResponse.ONLY
+    ),
     "submit_meter_reading": Action(
         async_submit_meter_reading,
         SUBMIT_METER_READING_SCHEMA,

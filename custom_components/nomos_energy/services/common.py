@@ -90,8 +90,13 @@ def resolve_target(
     return candidates[0]
 
 
-async def nomos_call[T](entry: NomosConfigEntry, call: ServiceCall, request: Awaitable[T]) -> T:
-    """Await a request to Nomos; turn its failure into a translated error."""
+async def nomos_call[T](
+    entry: NomosConfigEntry,
+    call: ServiceCall,
+    request: Awaitable[T],
+    failure: str = "cannot_reach_nomos",
+) -> T:
+    """Await a request to Nomos; turn its failure into a translated error (`failure`)."""
     try:
         return await request
     except NomosAuthError as err:
@@ -101,7 +106,7 @@ async def nomos_call[T](entry: NomosConfigEntry, call: ServiceCall, request: Awa
     except NomosError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
-            translation_key="cannot_reach_nomos",
+            translation_key=failure,
             translation_placeholders={"error": str(err)},
         ) from err
 

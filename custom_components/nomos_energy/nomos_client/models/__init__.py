@@ -5,6 +5,16 @@ they all read JSON through `Fields` (fields.py), which names the path of a
 missing or mistyped field.
 """
 
+from .companion import (
+    GRID_FEE_REDUCTION_STATUSES,
+    GRID_FEE_REDUCTION_TYPES,
+    METER_ORDER_PROVIDERS,
+    METER_ORDER_STATUSES,
+    GridFeeReduction,
+    MeterOrder,
+    Quote,
+    QuoteComponent,
+)
 from .consumption import USAGE_RESOLUTIONS, MeterReading, Usage, UsageItem
 from .fields import Fields, TimestampOutOfRange, finite_number, parse_timestamp
 from .invoices import INVOICE_STATUSES, INVOICE_TYPES, Invoice
@@ -22,8 +32,12 @@ from .subscriptions import (
 )
 
 __all__ = [
+    "GRID_FEE_REDUCTION_STATUSES",
+    "GRID_FEE_REDUCTION_TYPES",
     "INVOICE_STATUSES",
     "INVOICE_TYPES",
+    "METER_ORDER_PROVIDERS",
+    "METER_ORDER_STATUSES",
     "METER_TYPES",
     "PRICE_RESOLUTIONS",
     "SUBSCRIPTION_STATUSES",
@@ -31,13 +45,17 @@ __all__ = [
     "Address",
     "Customer",
     "Fields",
+    "GridFeeReduction",
     "Invoice",
     "Meter",
+    "MeterOrder",
     "MeterReading",
     "MeterType",
     "Plan",
     "PriceItem",
     "PriceSeries",
+    "Quote",
+    "QuoteComponent",
     "Subscription",
     "SubscriptionStatus",
     "TimestampOutOfRange",
