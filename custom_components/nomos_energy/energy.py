@@ -233,8 +233,6 @@ async def _write(
     Rows carry a running sum (energy, money) or a mean with its minimum and
     maximum (prices).
     """
-    if not rows:
-        return
     has_sum = "sum" in rows[0]
     fields: tuple[Literal["state", "sum", "mean", "min", "max"], ...] = (
         ("state", "sum") if has_sum else ("mean", "min", "max")
@@ -363,7 +361,8 @@ async def async_import_prices(
     if not hours or not recorder_running(hass):
         return []
     statistic_id = price_statistic_id(subscription)
-    await async_recorder_caught_up(hass)
+    # No wait for the recorder here: the usage import of the same chunk has just waited,
+    # and a price row read before its write landed is only written once more.
     rows = [
         StatisticData(start=hour.start, mean=hour.mean, min=hour.minimum, max=hour.maximum)
         for hour in hours
