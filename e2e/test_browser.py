@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from nomos_demo.stack import DEMO_PASSWORD, DEMO_USER, Stack
-from nomos_simulator.data import seed_accounts
+from nomos_simulator.data import grid_level_at, seed_accounts
 from nomos_simulator.pages import TEXTS as SIGN_IN_PAGES
 
 from .statistics import changes_by_start
@@ -718,6 +718,43 @@ async def test_a_comparison_tariff_on_the_release_users_run(
     context, page = await signed_in(browser, stack, size=(1000, 700))
     await show_insight(stack, page, artifacts / "12-insight-chart.png")
     await context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+async def test_grid_fees_and_modules_of_a_module_3_household(
+    language: str, browser: Browser, artifacts: Path, request: pytest.FixtureRequest
+) -> None:
+    """Greta (§14a modules 1 and 3) signs in beside Anna: her device page names the grid
+    fee's level now in the language of the house, with no "Unavailable"; the grid-fee
+    comparison answers through Home Assistant's action API with her active modules."""
+    stack: Stack = request.getfixturevalue("german_stack" if language == "de" else "stack")
+    if language == "de":
+        await wait_until_settled(stack)  # test_in_german set this stack up
+    result = await stack.sign_in("greta@example.com")
+    names = TRANSLATIONS[language]["entity"]["sensor"]["grid_fee_level"]
+    now = datetime.now(UTC)
+    levels = {names["state"][grid_level_at(moment)] for moment in (now, now - timedelta(minutes=1))}
+    context, page = await signed_in(browser, stack, language)
+    await page.goto(f"{stack.ha_url}/config/devices/dashboard")
+    await page.get_by_text("Nomos GR3TAM03").first.click()
+    await expect(page.get_by_text(names["name"], exact=True).first).to_be_visible(timeout=TIMEOUT)
+    shown = await page_text(page)
+    assert any(level in shown for level in levels), shown
+    await expect_nothing_unavailable(stack, page)
+    await page.screenshot(path=artifacts / f"grid-fee-device.{language}.png")
+    await context.close()
+
+    headers = {"Authorization": f"Bearer {stack.access_token}"}
+    async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
+        response = await session.post(
+            "/api/services/nomos_energy/compare_grid_fee_options?return_response",
+            json={"config_entry_id": result["result"]["entry_id"]},
+        )
+        assert response.status == 200, await response.text()
+        answer = (await response.json())["service_response"]
+    assert answer["contract"] == "GR3TAM03"
+    assert answer["active_modules"] == [1, 3]
+    assert answer["options"]["module_1"]["difference_eur"] == 0
 
 
 @pytest.mark.parametrize("language", ["en", "de"])

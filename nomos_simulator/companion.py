@@ -8,10 +8,13 @@ Reductions and orders hang on the seeded subscriptions, by contract number:
 | `D4V1DANL` (analog) | module 2 `rejected` | `scheduled`, with an appointment |
 | `F3L1XH0M` | module 1 `ended`, module 2 `ordered` | `placed`, blocked (`grid_operator_registration`) |
 | `GR3TAM03` | modules 1 and 3 `activated` | `activated` |
+| `H4NN4EG1` | none | `created` |
+| `H4NN4OG2` | none | `check_submitted` |
+| `H4NN4OG3` | none | `check_reviewed` |
+| `H4NN4DG4` | none | `installed` |
 
-Anna and Ben have none. The other statuses (`created`, `check_submitted`,
-`check_reviewed`, `installed`) are reached with `update_companion` (or
-`POST /_sim/companion/{id}`), which fills the matching timestamps as Nomos would.
+Anna and Ben have none. `update_companion` (or `POST /_sim/companion/{id}`) moves
+any of them on, filling the matching timestamps as Nomos would.
 `refuse_companion` makes both endpoints answer 403 (or 404) for a customer, a
 client, or every token from the sign-in ("sign-in"): what Nomos may answer a
 token that is not allowed to read them.
@@ -101,6 +104,16 @@ _SEED_ORDERS: tuple[tuple[str, str, str, str, dict[str, str | None]], ...] = (
             "installed_at": "2024-11-20T10:00:00Z",
             "activated_at": "2024-12-01T00:00:00Z",
         },
+    ),
+    ("H4NN4EG1", "hanna-order-1", "metrify", "created", {}),
+    ("H4NN4OG2", "hanna-order-2", "metrify", "check_submitted", {}),
+    ("H4NN4OG3", "hanna-order-3", "metrify", "check_reviewed", {}),
+    (
+        "H4NN4DG4",
+        "hanna-order-4",
+        "metrify",
+        "installed",
+        {"appointment_at": "2026-11-24T07:00:00Z", "installed_at": "2026-11-24T09:30:00Z"},
     ),
 )
 # When each status is reached, the field Nomos fills (orders and reductions).

@@ -405,4 +405,23 @@ def seed_accounts() -> tuple[list[Customer], list[Subscription]]:
             module3=True,
         )
     )
-    return [anna, ben, clara, david, emma, felix, greta], subscriptions
+    # Hanna lets three flats and lives in the fourth; each flat's smart meter order
+    # stands at another step (the statuses no other account reaches).
+    hanna = Customer("hanna", "Hanna", "Vogel", "hanna@example.com", zip="04109", city="Leipzig")
+    subscriptions += [
+        Subscription(
+            f"hanna-flat{floor}",
+            hanna,
+            number,
+            "analog",
+            datetime(2025, 12, 31, 23, tzinfo=UTC),
+            estimated_usage=usage,
+        )
+        for floor, number, usage in (
+            (1, "H4NN4EG1", 1900),
+            (2, "H4NN4OG2", 2300),
+            (3, "H4NN4OG3", 1600),
+            (4, "H4NN4DG4", 2800),
+        )
+    ]
+    return [anna, ben, clara, david, emma, felix, greta, hanna], subscriptions

@@ -40,6 +40,7 @@ DAVID = "david@example.com"  # an analog meter
 EMMA = "emma@example.com"  # no subscription yet
 FELIX = "felix@example.com"  # a consumption and a feed-in (solar) subscription
 GRETA = "greta@example.com"  # time-variable grid fees (§14a module 3)
+HANNA = "hanna@example.com"  # four analog flats, smart meter orders at four steps
 
 
 def pytest_configure(config: pytest.Config) -> None:

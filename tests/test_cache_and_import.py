@@ -350,6 +350,11 @@ async def test_each_section_keeps_its_intact_entries(
             },
             "comparison_written": {"sub_a": [30.0, 12.0, 0.0], "sub_b": None, "sub_c": 30},
             "energy_run_at": "2026-11-29T18:00:00+00:00",
+            "quotes": {
+                "sub_a": {"day": "2026-11-29", "answer": {"contract": "A"}},
+                "sub_b": {"day": "2026-11-29", "answer": "cheap"},
+                "sub_c": {"day": "today", "answer": {}},
+            },
             "a_newer_section": {"sub_a": 1},
         },
     }
@@ -365,9 +370,10 @@ async def test_each_section_keeps_its_intact_entries(
     assert set(cache.plans) == {"good"}
     assert cache.comparison_written == {"sub_a": (30.0, 12.0, 0.0), "sub_b": None}
     assert cache.energy_run_at == datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
+    assert cache.quotes == {"sub_a": (date(2026, 11, 29), {"contract": "A"})}
     assert our_warnings(caplog) == [
         "Ignoring the damaged Nomos cache parts: comparison_written, day_totals, energy, "
-        "hidden, imported_until, plans, prices, subscriptions_fetched_at"
+        "hidden, imported_until, plans, prices, quotes, subscriptions_fetched_at"
     ]
 
 

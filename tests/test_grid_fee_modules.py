@@ -12,7 +12,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir, translation
 from homeassistant.helpers.json import JSONEncoder
 import pytest
 
@@ -28,7 +28,7 @@ from nomos_simulator import (
     NomosSimulator,
 )
 
-from .conftest import ANNA, BEN, DAVID, FELIX, AddEntry, personal_flow
+from .conftest import ANNA, BEN, DAVID, FELIX, HANNA, AddEntry, personal_flow
 from .timetravel import berlin, travel
 
 REDUCTIONS = "GET /grid-fee-reductions"
@@ -108,6 +108,45 @@ async def test_each_contract_with_a_module_or_an_order_gets_its_sensors(
     assert not keys & {"grid_fee_module", "smart_meter_order"}
     asked = [query for route, query in simulator.query_log if route == REDUCTIONS]
     assert asked == [f"limit=100&filter[subscription][in]={sub_id(simulator, 'F3L1XH0M')}"]
+
+
+@pytest.mark.parametrize(
+    ("language", "order_ids", "names"),
+    [
+        (
+            "en",
+            "smart_meter_order",
+            ["Created", "Site check submitted", "Site check reviewed", "Installed"],
+        ),
+        (
+            "de",
+            "bestellung_des_intelligenten_messsystems",
+            [
+                "Angelegt",
+                "Vor-Ort-Prüfung eingereicht",
+                "Vor-Ort-Prüfung abgeschlossen",
+                "Eingebaut",
+            ],
+        ),
+    ],
+)
+async def test_every_order_step_reads_as_words(
+    hass: HomeAssistant, add: AddEntry, language: str, order_ids: str, names: list[str]
+) -> None:
+    """Hanna's four flats: an order just created, its site check submitted and reviewed,
+    and a meter installed but not yet switched on, each a translated state."""
+    hass.config.language = language
+    await add(HANNA)
+    steps = ["created", "check_submitted", "check_reviewed", "installed"]
+    flats = ["h4nn4eg1", "h4nn4og2", "h4nn4og3", "h4nn4dg4"]
+    states = [hass.states.get(f"sensor.nomos_{flat}_{order_ids}") for flat in flats]
+    assert [state.state for state in states] == steps
+    translated = await translation.async_get_translations(hass, language, "entity", [DOMAIN])
+    prefix = f"component.{DOMAIN}.entity.sensor.smart_meter_order.state."
+    assert [translated[prefix + step] for step in steps] == names
+    # Installed, not yet switched on: the installation is there, the activation not.
+    assert states[3].attributes["installed"] is not None
+    assert states[3].attributes.get("activated") is None
 
 
 @pytest.mark.default_entities

@@ -59,7 +59,7 @@ async def test_an_analog_meter_compares_both_modules_and_a_smart_meter(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """David: his estimate (no metered year), four quotes; the second call asks nothing."""
-    await add(DAVID)
+    entry = await add(DAVID)
     response = await compare(hass)
     assert response["contract"] == "D4V1DANL"
     assert response["usage_source"] == "estimated_usage"
@@ -92,8 +92,11 @@ async def test_an_analog_meter_compares_both_modules_and_a_smart_meter(
     ]
     assert {(q["zip_code"], q["usage"]) for q in asked} == {("20095", "4200")}
 
-    # The same day: the same answer, not a request.
+    # The same day: the same answer, not a request; also after a restart.
     simulator.requests.clear()
+    assert await compare(hass) == response
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
     assert await compare(hass) == response
     assert simulator.count(QUOTE) == 0
     # The next day it is asked again.
@@ -129,7 +132,7 @@ async def test_a_smart_meter_with_a_metered_year(
     entry.runtime_data.cache.day_totals[sub_id] = {
         day: DayTotal(10.0, 3.0, quarters_in_day(day)) for day in days[:180]
     }
-    entry.runtime_data.energy.companion.quotes.clear()
+    entry.runtime_data.cache.quotes.clear()
     response = await compare(hass)
     assert response["usage_source"] == "estimated_usage"
     assert response["annual_usage_kwh"] == 3500

@@ -32,7 +32,7 @@ from nomos_simulator import (
 )
 from nomos_simulator.data import quarters_of_day
 
-from .conftest import ANNA, BEN, CLARA, DAVID, EMMA, FELIX, GRETA, query_of, sign_in_on_nomos
+from .conftest import ANNA, BEN, CLARA, DAVID, EMMA, FELIX, GRETA, HANNA, query_of, sign_in_on_nomos
 
 # Nomos's spec of the version the simulator serves (and the client pins, see below).
 SPEC_PATH = Path(__file__).parent / "fixtures" / f"openapi.{API_VERSION}.json"
@@ -480,6 +480,7 @@ async def test_admin_api(simulator: NomosSimulator, http: aiohttp.ClientSession)
         EMMA,
         FELIX,
         GRETA,
+        HANNA,
     }
     clock = await (await http.post("/_sim/clock", json={"now": "2026-06-01T10:00:00Z"})).json()
     assert clock["now"] == "2026-06-01T10:00:00Z"
@@ -572,7 +573,7 @@ async def test_responses_conform_to_curie_spec(
         checked.append((path, status))
         return body
 
-    for email in (ANNA, BEN, CLARA, DAVID, EMMA, FELIX, GRETA):
+    for email in (ANNA, BEN, CLARA, DAVID, EMMA, FELIX, GRETA, HANNA):
         headers = bearer(simulator, email)
         await check("GET", "/customers", "/customers", headers=headers)
         customer = simulator.customer_by_email(email)

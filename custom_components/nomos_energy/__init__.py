@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
@@ -40,6 +41,8 @@ PLATFORMS: list[Platform] = [
     Platform.CALENDAR,
     Platform.EVENT,
     Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.TIME,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -131,6 +134,8 @@ def _reload_on_new_settings(
     async def reload(hass: HomeAssistant, changed: NomosConfigEntry) -> None:
         if (dict(changed.options), subentry_signature(dict(changed.subentries))) != settings:
             hass.config_entries.async_schedule_reload(changed.entry_id)
+        elif changed.state is ConfigEntryState.LOADED:
+            changed.runtime_data.planners.apply(dict(changed.subentries))
 
     return reload
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 import itertools
 from typing import Any
 
@@ -25,6 +25,7 @@ from .windows import WindowError, find_window, intervals_needed
 QUARTER = timedelta(minutes=15)
 # The quarter-hour in progress counts when it began less than this ago.
 GRACE = timedelta(minutes=1)
+SATURDAY = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,19 @@ class ApplianceSpec:
     within: timedelta | None = None
     may_pause: bool = False
     power_kw: float | None = None
+    # Saturdays and Sundays: done by this time instead (None: the weekday deadline).
+    weekend_deadline: time | None = None
+    # A daily run begins at this time at the earliest (the last one before its
+    # deadline); None: any time after the previous deadline.
+    earliest_start: time | None = None
+    # Off: no run is planned (the homeowner's switch).
+    enabled: bool = True
+
+    def deadline_on(self, day: date) -> time | None:
+        """Return the daily deadline on a Berlin day (weekends may differ)."""
+        if self.weekend_deadline is not None and day.weekday() >= SATURDAY:
+            return self.weekend_deadline
+        return self.deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +128,9 @@ def next_deadline(spec: ApplianceSpec, now: datetime) -> datetime | None:
     if spec.deadline is None:
         return None
     earliest = first_start(now)
-    for days in (0, 1, 2):
+    for days in (0, 1, 2, 3):
         day = earliest.astimezone(BERLIN).date() + timedelta(days=days)
-        candidate = datetime.combine(day, spec.deadline, BERLIN)
+        candidate = datetime.combine(day, spec.deadline_on(day) or spec.deadline, BERLIN)
         if candidate - spec.duration >= earliest:
             return candidate
     raise AssertionError("unreachable")  # pragma: no cover
@@ -142,14 +156,22 @@ def _cost(intervals: Sequence[PriceInterval], power_kw: float | None) -> float |
 
 
 def earliest_start(spec: ApplianceSpec, deadline: datetime) -> datetime | None:
-    """Return when a daily run may begin at the earliest: the day's previous deadline.
+    """Return when a daily run may begin at the earliest.
 
-    One run per day, in the 24 hours (23 or 25 across DST) before its deadline.
+    The last `earliest_start` before the deadline, or else the previous day's
+    deadline: one run per day, in the 24 hours (23 or 25 across DST) before it.
+    An earliest start equal to the deadline's time means the same 24 hours.
     """
     if spec.deadline is None:
         return None
-    local = deadline.astimezone(BERLIN)
-    return datetime.combine(local.date() - timedelta(days=1), spec.deadline, BERLIN)
+    day = deadline.astimezone(BERLIN).date()
+    if spec.earliest_start is not None:
+        candidate = datetime.combine(day, spec.earliest_start, BERLIN)
+        if candidate >= deadline:
+            candidate = datetime.combine(day - timedelta(days=1), spec.earliest_start, BERLIN)
+        return candidate
+    before = day - timedelta(days=1)
+    return datetime.combine(before, spec.deadline_on(before) or spec.deadline, BERLIN)
 
 
 def make_plan(

@@ -205,6 +205,13 @@ def _plan(data: Any) -> dict[str, Any]:
     return dict(data)
 
 
+def _quote(data: Any) -> tuple[date, dict[str, Any]]:
+    """Read a day's answer of the grid-fee comparison (the day it holds for, the answer)."""
+    if not isinstance(data, dict) or not isinstance(data["answer"], dict):
+        raise TypeError("quote")
+    return _day(data["day"]), dict(data["answer"])
+
+
 def _comparison(settings: Any) -> tuple[float, ...] | None:
     if settings is None:
         return None
@@ -241,6 +248,8 @@ class NomosCache:
         self.comparison_written: dict[str, tuple[float, ...] | None] = {}
         # §14a modules and smart-meter orders, and when each was asked (None: never).
         self.companion: CompanionState | None = None
+        # The grid-fee comparison's answer per subscription, and the Berlin day it holds for.
+        self.quotes: dict[str, tuple[date, dict[str, Any]]] = {}
 
     async def async_load(self) -> None:
         """Load what was stored; damage is dropped part by part, never fatal.
@@ -275,6 +284,7 @@ class NomosCache:
         self.comparison_written = sections.section("comparison_written", _comparison)
         self.energy_run_at = sections.value("energy_run_at", _aware, None)
         self.companion = sections.value("companion", CompanionState.from_json, None)
+        self.quotes = sections.section("quotes", _quote)
         newer = self._store.migrated_from
         if newer is not None and newer > STORAGE_VERSION:
             LOGGER.warning(
@@ -346,6 +356,15 @@ class NomosCache:
         self.companion = state
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
+    def set_quote(self, subscription_id: str, day: date, answer: dict[str, Any]) -> None:
+        """Remember a comparison's answer for the rest of its day (other days' go)."""
+        self.quotes = {
+            sub_id: (kept_day, kept)
+            for sub_id, (kept_day, kept) in self.quotes.items()
+            if kept_day == day
+        } | {subscription_id: (day, answer)}
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
     def _data_to_save(self) -> dict[str, Any]:
         return {
             "subscriptions": None
@@ -371,6 +390,10 @@ class NomosCache:
             },
             "energy_run_at": self.energy_run_at.isoformat() if self.energy_run_at else None,
             "companion": None if self.companion is None else self.companion.to_json(),
+            "quotes": {
+                sub_id: {"day": day.isoformat(), "answer": answer}
+                for sub_id, (day, answer) in self.quotes.items()
+            },
         }
 
     async def async_flush(self) -> None:

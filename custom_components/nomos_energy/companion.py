@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -62,8 +62,6 @@ class ContractCompanion(DataUpdateCoordinator[CompanionState]):
         self.subscriptions = subscriptions
         self.data = cache.companion or CompanionState()
         self._lock = asyncio.Lock()
-        # The grid-fee comparison's answers of the day, per contract (the action).
-        self.quotes: dict[tuple[str, date], dict[str, Any]] = {}
 
     async def _async_update_data(self) -> CompanionState:
         """Asking again is the daily import's: a manual update shows what is known."""

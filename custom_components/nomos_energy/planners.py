@@ -10,18 +10,21 @@ no request to Nomos.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 
-from .appliance_plan import ApplianceSpec, Plan, make_plan, next_deadline
+from .appliance_plan import ApplianceSpec, Plan, earliest_start, make_plan, next_deadline
 from .cache import NomosCache
+from .const import DOMAIN
 from .price_coordinator import PriceCoordinator
-from .price_schedule import PriceSchedule
+from .price_schedule import BERLIN, PriceSchedule
 
 SUBENTRY_APPLIANCE = "appliance"
 CONF_SUBSCRIPTION_ID = "subscription_id"
@@ -30,21 +33,51 @@ CONF_DEADLINE = "deadline"
 CONF_WITHIN_MINUTES = "within_minutes"
 CONF_MAY_PAUSE = "may_pause"
 CONF_POWER_KW = "power_kw"
+CONF_WEEKEND_DEADLINE = "weekend_deadline"
+CONF_EARLIEST_START = "earliest_start"
+CONF_ENABLED = "enabled"
+# What a homeowner changes from the dashboard (time and switch entities): a change
+# plans again at once, without reloading the entry.
+EVERYDAY_SETTINGS = (CONF_DEADLINE, CONF_WEEKEND_DEADLINE, CONF_EARLIEST_START, CONF_ENABLED)
+
+
+def _time(value: Any) -> time | None:
+    return time.fromisoformat(value) if value else None
 
 
 def spec_from_subentry(subentry: ConfigSubentry) -> ApplianceSpec:
     """Return the appliance a subentry describes."""
-    data = subentry.data
+    return spec_from_data(subentry.title, subentry.data)
+
+
+def spec_from_data(title: str, data: Mapping[str, Any]) -> ApplianceSpec:
+    """Return the appliance a subentry's title and data describe."""
     deadline = data.get(CONF_DEADLINE)
     within = data.get(CONF_WITHIN_MINUTES)
     return ApplianceSpec(
-        name=subentry.title,
+        name=title,
         duration=timedelta(minutes=int(data[CONF_DURATION_MINUTES])),
-        deadline=time.fromisoformat(deadline) if deadline else None,
+        deadline=_time(deadline),
         within=timedelta(minutes=int(within)) if within and not deadline else None,
         may_pause=bool(data.get(CONF_MAY_PAUSE, False)),
         power_kw=float(data[CONF_POWER_KW]) if data.get(CONF_POWER_KW) else None,
+        weekend_deadline=_time(data.get(CONF_WEEKEND_DEADLINE)) if deadline else None,
+        earliest_start=_time(data.get(CONF_EARLIEST_START)) if deadline else None,
+        enabled=bool(data.get(CONF_ENABLED, True)),
     )
+
+
+def run_fits(spec: ApplianceSpec) -> bool:
+    """Return whether a daily run fits between its earliest start and every deadline."""
+    if spec.deadline is None or spec.earliest_start is None:
+        return True
+    reference = datetime(2026, 1, 5, tzinfo=BERLIN)  # a Monday; Saturday is 5 days on
+    for day in (reference, reference + timedelta(days=5)):
+        deadline = datetime.combine(day.date(), spec.deadline_on(day.date()) or time(), BERLIN)
+        earliest = earliest_start(spec, deadline)
+        if earliest is None or deadline - earliest < spec.duration:
+            return False
+    return True
 
 
 @dataclass
@@ -111,6 +144,9 @@ class PlannerManager:
     def _refresh(self, planner: Planner, now: datetime, *, prices_arrived: bool) -> bool:
         plan = planner.plan
         spec = planner.spec
+        if not spec.enabled:
+            planner.plan = None
+            return plan is not None
         if plan is not None and now >= plan.end:
             # The run is over: the next one is for the next deadline.
             planner.served_until = plan.deadline
@@ -137,11 +173,51 @@ class PlannerManager:
         known = schedule.between(now - timedelta(minutes=15), deadline)
         planner.plan = make_plan(planner.spec, known, now, deadline)
 
+    def change(self, subentry_id: str, key: str, value: Any) -> None:
+        """Change one everyday setting (from its entity): kept in the subentry, planned at once.
+
+        A time that leaves the run no room before its deadline is refused.
+        """
+        entry = self.prices.config_entry
+        subentry = entry.subentries[subentry_id]
+        data = {**subentry.data, key: value}
+        spec = spec_from_data(subentry.title, data)
+        if not run_fits(spec):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="run_does_not_fit",
+                translation_placeholders={"name": subentry.title},
+            )
+        self.prices.hass.config_entries.async_update_subentry(entry, subentry, data=data)
+        self.apply(dict(entry.subentries))
+
+    def apply(self, subentries: dict[str, ConfigSubentry]) -> None:
+        """Take the everyday settings changed from the dashboard: plan again at once.
+
+        A run that has begun keeps going (switching the planner off ends it).
+        """
+        now = dt_util.utcnow()
+        changed = False
+        for subentry_id, planner in self.planners.items():
+            subentry = subentries.get(subentry_id)
+            if subentry is None or _settings(subentry) == self._settings[subentry_id]:
+                continue
+            changed = True
+            self._settings[subentry_id] = _settings(subentry)
+            planner.spec = spec_from_subentry(subentry)
+            plan = planner.plan
+            if plan is not None and (not planner.spec.enabled or not plan.started(now)):
+                planner.plan = None
+            self._refresh(planner, now, prices_arrived=False)
+        if changed:
+            self._save()
+            self.prices.async_update_listeners()
+
     def replan(self, subentry_id: str) -> None:
         """Plan again now (for "within N hours": from now on); a started run stays."""
         planner = self.planners[subentry_id]
         now = dt_util.utcnow()
-        if planner.plan is not None and planner.plan.started(now):
+        if not planner.spec.enabled or (planner.plan is not None and planner.plan.started(now)):
             return
         within = planner.spec.within
         deadline = now + within if within else _next_daily_deadline(planner, now)
@@ -202,5 +278,21 @@ def same_run(old: Plan, new: Plan | None) -> bool:
 
 
 def subentry_signature(subentries: dict[str, ConfigSubentry]) -> tuple[Any, ...]:
-    """Return what the planners are made of, to reload only when it changes."""
-    return tuple(sorted([sid, _settings(subentry)] for sid, subentry in subentries.items()))
+    """Return what the planners are made of, to reload only when it changes.
+
+    The everyday settings are not part of it: the planners take them at once (apply).
+    """
+    return tuple(
+        sorted(
+            [
+                sid,
+                subentry.title,
+                sorted(
+                    [key, value]
+                    for key, value in subentry.data.items()
+                    if key not in EVERYDAY_SETTINGS
+                ),
+            ]
+            for sid, subentry in subentries.items()
+        )
+    )

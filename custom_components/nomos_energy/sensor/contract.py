@@ -167,7 +167,11 @@ class NomosContractSensor(NomosEntity[SubscriptionCoordinator], SensorEntity):
 
 
 class NomosEnergySensor(NomosEntity[EnergyCoordinator], SensorEntity):
-    """A sensor fed by the daily usage and invoice import."""
+    """A sensor fed by the daily usage and invoice import.
+
+    Unknown, not unavailable, until the first import is in: just after signing
+    in, nothing is wrong, the figures are on their way.
+    """
 
     entity_description: NomosEnergySensorDescription
 
@@ -184,11 +188,6 @@ class NomosEnergySensor(NomosEntity[EnergyCoordinator], SensorEntity):
     @property
     def _data(self) -> EnergyData | None:
         return (self.coordinator.data or {}).get(self.subscription_id)
-
-    @property
-    def available(self) -> bool:
-        """Available once the first import for this subscription is done."""
-        return super().available and self._data is not None
 
     @property
     def native_value(self) -> float | str | None:

@@ -2,8 +2,8 @@
 
 Only on request, never on a timer: Nomos's quote endpoint prices the contract's
 plan at its zip code and the household's annual usage, as it is and with each
-option. The answer is kept for the rest of the Berlin day (asked again, nothing
-is requested).
+option. The answer is kept in the cache for the rest of the Berlin day (asked
+again, also after a restart, nothing is requested).
 """
 
 from __future__ import annotations
@@ -50,9 +50,10 @@ def annual_usage(
 async def async_compare_grid_fee_options(call: ServiceCall) -> ServiceResponse:
     """Return the yearly cost as it is, with module 1, module 2, and a smart meter."""
     entry, subscription = resolve_target(call.hass, call)
-    companion = entry.runtime_data.energy.companion
+    cache = entry.runtime_data.cache
     today = local_date(dt_util.utcnow())
-    if (cached := companion.quotes.get((subscription.id, today))) is not None:
+    day, cached = cache.quotes.get(subscription.id, (None, None))
+    if day == today and cached is not None:
         return cached
     if subscription.is_feed_in or subscription.address is None:
         raise service_error("no_plan_to_quote", number=subscription.display_number)
@@ -61,7 +62,9 @@ async def async_compare_grid_fee_options(call: ServiceCall) -> ServiceResponse:
     meter = "analog" if subscription.is_analog else "smart"
     active = {
         module
-        for module, item in latest_per_module(companion.data.reductions_of(subscription.id)).items()
+        for module, item in latest_per_module(
+            entry.runtime_data.energy.companion.data.reductions_of(subscription.id)
+        ).items()
         if item.status == "activated"
     }
     now: Variant = (meter, 1 in active, 2 in active)
@@ -105,8 +108,5 @@ async def async_compare_grid_fee_options(call: ServiceCall) -> ServiceResponse:
         },
         "quoted_on": today.isoformat(),
     }
-    # Kept for the day: yesterday's answers go.
-    companion.quotes = {
-        key: value for key, value in companion.quotes.items() if key[1] == today
-    } | {(subscription.id, today): response}
+    cache.set_quote(subscription.id, today, response)
     return response

@@ -1,0 +1,211 @@
+"""A planner's everyday settings from the dashboard: done by (weekdays, weekends), earliest
+start, and its switch; the plans they give, checked against brute force."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+from hypothesis import given, settings, strategies as st
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.nomos_energy.appliance_plan import (
+    ApplianceSpec,
+    earliest_start,
+    first_start,
+    make_plan,
+    next_deadline,
+)
+from custom_components.nomos_energy.price_schedule import BERLIN, day_bounds
+
+from .conftest import ANNA, AddEntry
+from .test_planners import RUN_NOW, add_appliance, change_appliance, quarters, suggested
+from .timetravel import QUARTER, berlin, travel
+
+DEADLINE = "time.dishwasher_done_by"
+WEEKEND = "time.dishwasher_done_by_on_weekends"
+EARLIEST = "time.dishwasher_earliest_start"
+PLANNING = "switch.dishwasher_automatic_planning"
+prices = st.one_of(st.none(), st.floats(min_value=-20, max_value=60, allow_nan=False))
+times = st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    day=st.sampled_from([date(2026, 3, 28), date(2026, 10, 24), date(2026, 12, 4)]),
+    values=st.lists(prices, min_size=96, max_size=200),
+    deadline=times,
+    weekend=st.one_of(st.none(), times),
+    earliest=st.one_of(st.none(), times),
+    needed=st.integers(min_value=1, max_value=8),
+    hours=st.integers(min_value=0, max_value=47),
+)
+def test_a_daily_run_keeps_to_its_window(
+    day: date,
+    values: list[float | None],
+    deadline: time,
+    weekend: time | None,
+    earliest: time | None,
+    needed: int,
+    hours: int,
+) -> None:
+    """Weekend deadlines and an earliest start, on DST weekends too: the plan is the cheapest
+    run (brute force) between the last earliest start before the deadline and the deadline."""
+    spec = ApplianceSpec(
+        "x",
+        needed * QUARTER,
+        deadline=deadline,
+        weekend_deadline=weekend,
+        earliest_start=earliest,
+        power_kw=1.0,
+    )
+    start, _ = day_bounds(day)
+    known = quarters(start, values)
+    now = start + timedelta(hours=hours, minutes=3)
+    due = next_deadline(spec, now)
+    assert due is not None
+    local = due.astimezone(BERLIN)
+    expected_time = weekend if weekend is not None and local.weekday() >= 5 else deadline
+    assert local.timetz().replace(tzinfo=None) == expected_time
+    window_start = earliest_start(spec, due)
+    assert window_start is not None
+    if earliest is not None:
+        assert window_start.astimezone(BERLIN).time() == earliest
+        assert due - timedelta(days=1, hours=1) <= window_start < due
+    begin = max(first_start(now), window_start)
+    plan = make_plan(spec, known, now, due)
+    assert plan.start >= begin
+    assert plan.end <= due or plan.reason != "cheapest"
+    if plan.reason != "cheapest":
+        return
+    usable = [i for i in known if begin <= i.start and i.end <= due]
+    runs = [
+        usable[k : k + needed]
+        for k in range(len(usable) - needed + 1)
+        if all(i.price_ct is not None for i in usable[k : k + needed])
+        and usable[k + needed - 1].end - usable[k].start == needed * QUARTER
+    ]
+    best = min(sum(i.price_ct or 0.0 for i in run) for run in runs)
+    assert plan.average_ct is not None
+    assert plan.average_ct * needed == pytest.approx(best, abs=1e-6)
+
+
+@pytest.fixture
+async def anna(
+    hass: HomeAssistant, add_entry: AddEntry, freezer: FrozenDateTimeFactory
+) -> MockConfigEntry:
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    freezer.move_to(berlin(2026, 12, 3, 20, 0))  # a Thursday evening
+    entry = await add_entry(ANNA)
+    await add_appliance(hass, entry, power_kw=1.8)
+    return entry
+
+
+async def set_time(hass: HomeAssistant, entity_id: str, value: str) -> None:
+    await hass.services.async_call(
+        "time", "set_value", {"entity_id": entity_id, "time": value}, blocking=True
+    )
+    await hass.async_block_till_done()
+
+
+def plan_of(hass: HomeAssistant) -> dict[str, Any]:
+    return dict(hass.states.get(RUN_NOW).attributes)
+
+
+async def test_times_from_the_dashboard_plan_again_without_a_reload(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, anna: MockConfigEntry
+) -> None:
+    """Done by 09:00 instead of 07:00, not before 23:00: the next plan keeps to both at once;
+    the entry is not reloaded (nothing goes unavailable), and the form shows the new times."""
+    runtime = anna.runtime_data
+    assert hass.states.get(DEADLINE).state == "07:00:00"
+    assert hass.states.get(WEEKEND).state == "07:00:00"  # the weekday time until set
+    assert hass.states.get(EARLIEST).state == "07:00:00"  # the whole day before
+    registry = er.async_get(hass)
+    assert registry.async_get(DEADLINE).entity_category == "config"
+    await set_time(hass, DEADLINE, "09:00:00")
+    await set_time(hass, EARLIEST, "23:00:00")
+    assert anna.runtime_data is runtime  # not reloaded
+    plan = plan_of(hass)
+    assert plan["deadline"] == "2026-12-04T09:00:00+01:00"
+    segments = plan["segments"]
+    assert datetime.fromisoformat(segments[0]["start"]) >= berlin(2026, 12, 3, 23, 0)
+    subentry_id = next(iter(anna.subentries))
+    assert anna.subentries[subentry_id].data["deadline"] == "09:00:00"
+    form = await change_appliance(hass, anna, subentry_id, "daily")
+    assert suggested(form)["deadline"] == "09:00:00"
+    # After a restart, the same.
+    await hass.config_entries.async_reload(anna.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(DEADLINE).state == "09:00:00"
+    assert plan_of(hass)["segments"] == segments
+
+
+async def test_a_weekend_deadline(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, anna: MockConfigEntry
+) -> None:
+    """Weekdays by 07:00, weekends by 10:00: Saturday's run is planned for 10:00."""
+    await set_time(hass, WEEKEND, "10:00:00")
+    assert plan_of(hass)["deadline"] == "2026-12-04T07:00:00+01:00"  # Friday
+    await travel(hass, freezer, berlin(2026, 12, 4, 16, 0))
+    assert plan_of(hass)["deadline"] == "2026-12-05T10:00:00+01:00"  # Saturday
+
+
+async def test_a_start_that_leaves_no_room_is_refused(
+    hass: HomeAssistant, anna: MockConfigEntry
+) -> None:
+    """A two-hour run cannot begin at 06:00 and be done by 07:00: said, nothing changes."""
+    before = plan_of(hass)
+    with pytest.raises(ServiceValidationError) as refused:
+        await set_time(hass, EARLIEST, "06:00:00")
+    assert refused.value.translation_key == "run_does_not_fit"
+    assert str(refused.value) == (
+        "Dishwasher does not fit between its earliest start and its deadline: "
+        "choose an earlier start or a later deadline"
+    )
+    assert hass.states.get(EARLIEST).state == "07:00:00"
+    assert plan_of(hass) == before
+
+
+async def test_planning_off_and_on(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, anna: MockConfigEntry
+) -> None:
+    """Off in the middle of a run: it ends and nothing is planned; on again: the next run."""
+    start = datetime.fromisoformat(plan_of(hass)["segments"][0]["start"])
+    await travel(hass, freezer, start + timedelta(minutes=20))
+    assert hass.states.get(RUN_NOW).state == STATE_ON
+    await hass.services.async_call("switch", "turn_off", {"entity_id": PLANNING}, blocking=True)
+    await hass.async_block_till_done()
+    assert hass.states.get(PLANNING).state == STATE_OFF
+    assert hass.states.get(RUN_NOW).state == STATE_OFF
+    assert not plan_of(hass)["planned"]
+    await travel(hass, freezer, berlin(2026, 12, 4, 16, 0))
+    assert not plan_of(hass)["planned"]  # the next day's prices plan nothing either
+    await hass.services.async_call("switch", "turn_on", {"entity_id": PLANNING}, blocking=True)
+    await hass.async_block_till_done()
+    assert plan_of(hass)["planned"]
+    assert plan_of(hass)["deadline"] == "2026-12-05T07:00:00+01:00"
+
+
+async def test_german_names(
+    hass: HomeAssistant, add_entry: AddEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A German installation gets German entity ids for the settings."""
+    hass.config.language = "de"
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    freezer.move_to(berlin(2026, 12, 3, 20, 0))
+    entry = await add_entry(ANNA)
+    await add_appliance(hass, entry, name="Geschirrspüler")
+    for entity_id in (
+        "time.geschirrspuler_fertig_bis",
+        "time.geschirrspuler_fertig_bis_am_wochenende",
+        "time.geschirrspuler_fruhester_start",
+        "switch.geschirrspuler_automatische_planung",
+    ):
+        assert hass.states.get(entity_id) is not None, entity_id
