@@ -244,11 +244,15 @@ async def add_appliance(stack: Stack, page: Page, shots: Path, language: str) ->
     await page.get_by_text(menu["menu_options"]["daily"], exact=True).click()
     await expect(page.get_by_text(daily["title"], exact=True)).to_be_visible(timeout=TIMEOUT)
     # Only the daily deadline: the hours of the other mode are not asked.
-    for field in ("name", "duration", "deadline", "may_pause", "power_kw"):
+    for field in ("name", "duration", "deadline"):
         label = re.compile(rf"^{re.escape(daily['data'][field])}\s*\*?$")
         await expect(page.get_by_text(label).first).to_be_visible()
         await expect(page.get_by_text(daily["data_description"][field])).to_be_visible()
     await expect(page.get_by_text(flow["step"]["within"]["data"]["within_hours"])).to_have_count(0)
+    # The rest waits, collapsed, under "Advanced".
+    advanced = daily["sections"]["advanced"]
+    await expect(page.get_by_text(advanced["name"], exact=True)).to_be_visible()
+    await expect(page.get_by_text(advanced["data_description"]["earliest_start"])).to_be_hidden()
     await page.get_by_role("textbox", name=daily["data"]["name"]).fill(APPLIANCE[language])
     await page.mouse.move(0, 0)
     await still_screenshot(dialog, shots / "appliance-form.png")
@@ -583,8 +587,7 @@ async def test_an_appliance_is_planned_on_the_release_users_run(stack: Stack) ->
                 "name": "Washing machine",
                 "duration": {"hours": 2, "minutes": 0, "seconds": 0},
                 "deadline": "07:00:00",
-                "may_pause": False,
-                "power_kw": 1.8,
+                "advanced": {"may_pause": False, "power_kw": 1.8},
             },
         )
         created = await response.json()

@@ -10,7 +10,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.util import dt as dt_util
 from hypothesis import given, settings, strategies as st
 import pytest
@@ -31,6 +31,14 @@ from .conftest import ANNA, AddEntry
 from .timetravel import QUARTER, berlin, travel
 
 RUN_NOW = "binary_sensor.dishwasher_run_now"
+ADVANCED_FIELDS = (
+    "may_pause",
+    "power_kw",
+    "earliest_start",
+    "weekend_deadline",
+    "ready_entity",
+    "ready_state",
+)
 START = "sensor.dishwasher_planned_start"
 END = "sensor.dishwasher_planned_end"
 # A car charged within 10 hours of a trigger, in the cheapest quarter-hours.
@@ -141,7 +149,8 @@ async def add_appliance(
 ) -> dict[str, Any]:
     """Add an appliance through the "Add appliance" flow, as in the UI.
 
-    First the menu (when the run must be done: `deadline_mode`), then that mode's form.
+    First the menu (when the run must be done: `deadline_mode`), then that mode's form
+    (the advanced answers go into its "Advanced" section).
     """
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, "appliance"), context={"source": "user"}
@@ -154,11 +163,14 @@ async def add_appliance(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == mode
+    advanced = {"may_pause": False} | {
+        key: answers.pop(key) for key in ADVANCED_FIELDS if key in answers
+    }
     data = {
         "name": "Dishwasher",
         "duration": {"hours": 2, "minutes": 0},
         **({"deadline": "07:00:00"} if mode == "daily" else {}),
-        "may_pause": False,
+        "advanced": advanced,
         **answers,
     }
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], data)
@@ -192,12 +204,14 @@ async def save_change(hass: HomeAssistant, form: dict[str, Any], answers: dict[s
 
 
 def suggested(form: dict[str, Any]) -> dict[str, Any]:
-    """Return the values a form shows filled in, by field."""
-    return {
-        str(key): key.description["suggested_value"]
-        for key in form["data_schema"].schema
-        if "suggested_value" in (key.description or {})
-    }
+    """Return the values a form shows filled in, by field (a section's as a dict)."""
+    values: dict[str, Any] = {}
+    for key, value in form["data_schema"].schema.items():
+        if isinstance(value, section):
+            values[str(key)] = suggested({"data_schema": value.schema})
+        elif "suggested_value" in (key.description or {}):
+            values[str(key)] = key.description["suggested_value"]
+    return values
 
 
 def moment_of(hass: HomeAssistant, entity_id: str) -> datetime | None:
@@ -334,6 +348,8 @@ async def test_skip_and_plan_again(
         ({"duration": {"hours": 0, "minutes": 5}}, "duration_range"),
         ({"deadline_mode": "within", "within_hours": 1}, "within_too_short"),
         ({"name": "  "}, "name_missing"),
+        ({"earliest_start": "06:00:00"}, "run_does_not_fit"),
+        ({"earliest_start": "22:00:00", "weekend_deadline": "22:30:00"}, "run_does_not_fit"),
     ],
 )
 async def test_the_form_says_what_is_wrong(
@@ -362,7 +378,7 @@ async def test_change_and_remove_an_appliance(
             "name": "Dishwasher",
             "duration": {"hours": 1, "minutes": 30},
             "deadline": "06:00:00",
-            "may_pause": False,
+            "advanced": {"may_pause": False},
         },
     )
     attributes = hass.states.get(RUN_NOW).attributes
@@ -402,8 +418,18 @@ async def test_the_form_shows_only_the_chosen_deadline(
             result["flow_id"], {"next_step_id": mode}
         )
         fields = [str(key) for key in result["data_schema"].schema]
-        assert fields == ["name", "duration", shown, "may_pause", "power_kw"]
+        assert fields == ["name", "duration", shown, "advanced"]
         assert hidden not in fields
+        # Everything else has a default and waits, collapsed, in "Advanced".
+        advanced = result["data_schema"].schema["advanced"]
+        assert advanced.options["collapsed"] is True
+        assert [str(key) for key in advanced.schema.schema] == [
+            "may_pause",
+            "power_kw",
+            *(["earliest_start", "weekend_deadline"] if mode == "daily" else []),
+            "ready_entity",
+            "ready_state",
+        ]
         # A run time in hours and minutes: no days, and no seconds where the release can
         # hide them (the selector's config as the frontend gets it, defaults filled in).
         schema = result["data_schema"].schema
@@ -424,7 +450,7 @@ async def test_reconfigure_keeps_or_switches_the_mode(
 
     result = await change_appliance(hass, anna, subentry_id, "within")
     assert suggested(result)["within_hours"] == 10
-    assert suggested(result)["may_pause"] is True
+    assert suggested(result)["advanced"]["may_pause"] is True
     hass.config_entries.subentries.async_abort(result["flow_id"])
     result = await change_appliance(hass, anna, subentry_id, "daily")
     assert "deadline" not in suggested(result)  # the default time, as for a new appliance
@@ -437,6 +463,11 @@ async def test_reconfigure_keeps_or_switches_the_mode(
         "within_minutes": None,
         "may_pause": True,
         "power_kw": None,
+        "earliest_start": None,
+        "weekend_deadline": None,
+        "ready_entity": None,
+        "ready_state": None,
+        "enabled": True,
     }
     attributes = hass.states.get("binary_sensor.car_run_now").attributes
     assert attributes["planned"] is True

@@ -1,7 +1,9 @@
 """The appliance subentry flow: first when the run must be done, then that mode's form.
 
-Home Assistant plans each appliance on the cached Nomos prices (planners.py);
-this flow only stores what the appliance needs.
+The form asks what every appliance needs (name, run time, done by); the rest has a
+good default and waits in a collapsed "Advanced" section. Home Assistant plans
+each appliance on the cached Nomos prices (planners.py); this flow only stores
+what the appliance needs (flat, as the planners read it).
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     BooleanSelector,
     DurationSelector,
     DurationSelectorConfig,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -36,10 +41,17 @@ from .entity import shifts_load
 from .planners import (
     CONF_DEADLINE,
     CONF_DURATION_MINUTES,
+    CONF_EARLIEST_START,
+    CONF_ENABLED,
     CONF_MAY_PAUSE,
     CONF_POWER_KW,
+    CONF_READY_ENTITY,
+    CONF_READY_STATE,
     CONF_SUBSCRIPTION_ID,
+    CONF_WEEKEND_DEADLINE,
     CONF_WITHIN_MINUTES,
+    run_fits,
+    spec_from_data,
 )
 
 # How the run must be done: the menu's options and the steps of their forms.
@@ -50,6 +62,18 @@ CONF_DURATION = "duration"
 CONF_WITHIN_HOURS = "within_hours"
 DEFAULT_DEADLINE = "07:00:00"
 MAX_RUN = timedelta(hours=12)
+ADVANCED = "advanced"
+# The advanced fields: stored flat beside the others.
+_ADVANCED_FIELDS = (
+    CONF_MAY_PAUSE,
+    CONF_POWER_KW,
+    CONF_EARLIEST_START,
+    CONF_WEEKEND_DEADLINE,
+    CONF_READY_ENTITY,
+    CONF_READY_STATE,
+)
+# What can say an appliance is ready: on/off entities, or any state of a sensor or select.
+READY_DOMAINS = ["binary_sensor", "switch", "input_boolean", "sensor", "select", "input_select"]
 
 
 class ApplianceFlow(ConfigSubentryFlow):
@@ -111,6 +135,10 @@ class ApplianceFlow(ConfigSubentryFlow):
             if error is None:
                 title = str(user_input[CONF_NAME]).strip()
                 if reconfigure:
+                    # Switched off from the dashboard: a changed form does not switch it on.
+                    data[CONF_ENABLED] = self._get_reconfigure_subentry().data.get(
+                        CONF_ENABLED, True
+                    )
                     return self.async_update_and_abort(
                         self._get_entry(), self._get_reconfigure_subentry(), title=title, data=data
                     )
@@ -152,12 +180,22 @@ def _schema(mode: str, choices: dict[str, str]) -> vol.Schema:
         fields[vol.Required(CONF_WITHIN_HOURS, default=12)] = NumberSelector(
             NumberSelectorConfig(min=1, max=48, step=1, mode=NumberSelectorMode.BOX)
         )
-    fields[vol.Required(CONF_MAY_PAUSE, default=False)] = BooleanSelector()
-    fields[vol.Optional(CONF_POWER_KW)] = NumberSelector(
-        NumberSelectorConfig(
-            min=0.05, max=50, step=0.05, mode=NumberSelectorMode.BOX, unit_of_measurement="kW"
-        )
+    advanced: dict[vol.Marker, Any] = {
+        vol.Required(CONF_MAY_PAUSE, default=False): BooleanSelector(),
+        vol.Optional(CONF_POWER_KW): NumberSelector(
+            NumberSelectorConfig(
+                min=0.05, max=50, step=0.05, mode=NumberSelectorMode.BOX, unit_of_measurement="kW"
+            )
+        ),
+    }
+    if mode == DEADLINE_DAILY:
+        advanced[vol.Optional(CONF_EARLIEST_START)] = TimeSelector()
+        advanced[vol.Optional(CONF_WEEKEND_DEADLINE)] = TimeSelector()
+    advanced[vol.Optional(CONF_READY_ENTITY)] = EntitySelector(
+        EntitySelectorConfig(domain=READY_DOMAINS)
     )
+    advanced[vol.Optional(CONF_READY_STATE)] = TextSelector()
+    fields[vol.Required(ADVANCED)] = section(vol.Schema(advanced), {"collapsed": True})
     return vol.Schema(fields)
 
 
@@ -175,14 +213,21 @@ def _appliance_data(
     if not daily and within < duration:
         return {}, "within_too_short"
     subscription_id = user_input.get(CONF_SUBSCRIPTION_ID) or next(iter(choices))
+    advanced = user_input.get(ADVANCED) or {}
     data = {
         CONF_SUBSCRIPTION_ID: subscription_id,
         CONF_DURATION_MINUTES: int(duration.total_seconds() // 60),
         CONF_DEADLINE: user_input.get(CONF_DEADLINE, DEFAULT_DEADLINE) if daily else None,
         CONF_WITHIN_MINUTES: None if daily else int(within.total_seconds() // 60),
-        CONF_MAY_PAUSE: bool(user_input.get(CONF_MAY_PAUSE)),
-        CONF_POWER_KW: user_input.get(CONF_POWER_KW),
+        CONF_MAY_PAUSE: bool(advanced.get(CONF_MAY_PAUSE)),
+        CONF_POWER_KW: advanced.get(CONF_POWER_KW),
+        CONF_EARLIEST_START: advanced.get(CONF_EARLIEST_START) if daily else None,
+        CONF_WEEKEND_DEADLINE: advanced.get(CONF_WEEKEND_DEADLINE) if daily else None,
+        CONF_READY_ENTITY: advanced.get(CONF_READY_ENTITY) or None,
+        CONF_READY_STATE: str(advanced.get(CONF_READY_STATE) or "").strip() or None,
     }
+    if not run_fits(spec_from_data("", data)):
+        return {}, "run_does_not_fit"
     return data, None
 
 
@@ -193,12 +238,11 @@ def _form_values(title: str, data: dict[str, Any]) -> dict[str, Any]:
         CONF_NAME: title,
         CONF_SUBSCRIPTION_ID: data[CONF_SUBSCRIPTION_ID],
         CONF_DURATION: {"hours": minutes // 60, "minutes": minutes % 60},
-        CONF_MAY_PAUSE: data.get(CONF_MAY_PAUSE, False),
+        ADVANCED: {key: data[key] for key in _ADVANCED_FIELDS if data.get(key) not in (None, "")}
+        | {CONF_MAY_PAUSE: bool(data.get(CONF_MAY_PAUSE, False))},
     }
     if data.get(CONF_DEADLINE):
         values[CONF_DEADLINE] = data[CONF_DEADLINE]
     if data.get(CONF_WITHIN_MINUTES):
         values[CONF_WITHIN_HOURS] = int(data[CONF_WITHIN_MINUTES]) // 60
-    if data.get(CONF_POWER_KW):
-        values[CONF_POWER_KW] = data[CONF_POWER_KW]
     return values

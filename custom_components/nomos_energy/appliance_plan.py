@@ -46,6 +46,10 @@ class ApplianceSpec:
     earliest_start: time | None = None
     # Off: no run is planned (the homeowner's switch).
     enabled: bool = True
+    # An entity that must be in `ready_state` for a run to be planned (door closed,
+    # car plugged in); None: always ready.
+    ready_entity: str | None = None
+    ready_state: str = "on"
 
     def deadline_on(self, day: date) -> time | None:
         """Return the daily deadline on a Berlin day (weekends may differ)."""

@@ -16,8 +16,10 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, callback
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 
 from .appliance_plan import ApplianceSpec, Plan, earliest_start, make_plan, next_deadline
@@ -36,6 +38,8 @@ CONF_POWER_KW = "power_kw"
 CONF_WEEKEND_DEADLINE = "weekend_deadline"
 CONF_EARLIEST_START = "earliest_start"
 CONF_ENABLED = "enabled"
+CONF_READY_ENTITY = "ready_entity"
+CONF_READY_STATE = "ready_state"
 # What a homeowner changes from the dashboard (time and switch entities): a change
 # plans again at once, without reloading the entry.
 EVERYDAY_SETTINGS = (CONF_DEADLINE, CONF_WEEKEND_DEADLINE, CONF_EARLIEST_START, CONF_ENABLED)
@@ -64,6 +68,8 @@ def spec_from_data(title: str, data: Mapping[str, Any]) -> ApplianceSpec:
         weekend_deadline=_time(data.get(CONF_WEEKEND_DEADLINE)) if deadline else None,
         earliest_start=_time(data.get(CONF_EARLIEST_START)) if deadline else None,
         enabled=bool(data.get(CONF_ENABLED, True)),
+        ready_entity=data.get(CONF_READY_ENTITY) or None,
+        ready_state=str(data.get(CONF_READY_STATE) or "on"),
     )
 
 
@@ -124,9 +130,53 @@ class PlannerManager:
         self._seen: dict[str, PriceSchedule] = {}
 
     def start(self) -> CALLBACK_TYPE:
-        """Follow the price coordinator (prices arriving, quarter-hour ticks)."""
+        """Follow the price coordinator (prices arriving, quarter-hour ticks) and readiness."""
         self.update()
-        return self.prices.async_add_listener(self.update)
+        stop_prices = self.prices.async_add_listener(self.update)
+        watched = {p.spec.ready_entity for p in self.planners.values() if p.spec.ready_entity}
+        if not watched:
+            return stop_prices
+        stop_ready = async_track_state_change_event(
+            self.prices.hass, sorted(watched), self._readiness_changed
+        )
+
+        def stop() -> None:
+            stop_prices()
+            stop_ready()
+
+        return stop
+
+    def ready(self, planner: Planner) -> bool | None:
+        """Return whether the planner's appliance is ready; None while its entity is unknown.
+
+        Unknown (unavailable, or not there yet after a restart) changes nothing: a
+        plan is kept, none is made.
+        """
+        entity_id = planner.spec.ready_entity
+        if entity_id is None:
+            return True
+        state = self.prices.hass.states.get(entity_id)
+        if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+            return None
+        return state.state.casefold() == planner.spec.ready_state.casefold()
+
+    @callback
+    def _readiness_changed(self, event: Event[EventStateChangedData]) -> None:
+        """Plan when an appliance becomes ready; drop a plan not begun when it stops being."""
+        now = dt_util.utcnow()
+        changed = False
+        for planner in self.planners.values():
+            if planner.spec.ready_entity != event.data["entity_id"]:
+                continue
+            if planner.spec.within is not None and self.ready(planner) and planner.plan is None:
+                # Becoming ready is the trigger of a "within N hours" planner.
+                self._plan(planner, now, now + planner.spec.within)
+                changed = True
+            else:
+                changed |= self._refresh(planner, now, prices_arrived=False)
+        if changed:
+            self._save()
+            self.prices.async_update_listeners()
 
     @callback
     def update(self) -> None:
@@ -147,6 +197,10 @@ class PlannerManager:
         if not spec.enabled:
             planner.plan = None
             return plan is not None
+        ready = self.ready(planner)
+        if ready is False and plan is not None and not plan.started(now):
+            planner.plan = None  # not ready before its start: made again when it is
+            return True
         if plan is not None and now >= plan.end:
             # The run is over: the next one is for the next deadline.
             planner.served_until = plan.deadline
@@ -157,10 +211,10 @@ class PlannerManager:
             if plan.started(now) or plan.prices_complete or not prices_arrived:
                 return False
             deadline = plan.deadline  # more prices: the same run, planned again
-        elif spec.deadline is not None:
+        elif spec.deadline is not None and ready:
             deadline = _next_daily_deadline(planner, now) or now
         else:
-            return False  # "within N hours" plans start with a trigger
+            return False  # "within N hours" plans start with a trigger; none while not ready
         self._plan(planner, now, deadline)
         if plan is not None and same_run(plan, planner.plan):
             planner.plan = plan  # nothing new: keep it (and skip a cache write)
@@ -217,7 +271,11 @@ class PlannerManager:
         """Plan again now (for "within N hours": from now on); a started run stays."""
         planner = self.planners[subentry_id]
         now = dt_util.utcnow()
-        if not planner.spec.enabled or (planner.plan is not None and planner.plan.started(now)):
+        if (
+            not planner.spec.enabled
+            or self.ready(planner) is False
+            or (planner.plan is not None and planner.plan.started(now))
+        ):
             return
         within = planner.spec.within
         deadline = now + within if within else _next_daily_deadline(planner, now)
