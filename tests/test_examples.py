@@ -213,6 +213,8 @@ def test_every_docs_example_is_exercised() -> None:
         if "logger" in data
         else "evcc"
         if "tariffs" in data
+        else "script"  # test_planner_settings.py::test_the_docs_script_plans_for_one_oclock
+        if "script" in data
         else "response"
         for data in others
     )
@@ -226,6 +228,7 @@ def test_every_docs_example_is_exercised() -> None:
         "evcc",
         "response",
         "response",
+        "script",
     ]
     # The evcc snippet and the chart card read the price feed, with the attributes it has.
     evcc = next(data for data in others if "tariffs" in data)

@@ -4,13 +4,15 @@ start, and its switch; the plans they give, checked against brute force."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+import json
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
 from hypothesis import given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -22,9 +24,11 @@ from custom_components.nomos_energy.appliance_plan import (
     make_plan,
     next_deadline,
 )
+from custom_components.nomos_energy.const import DOMAIN
 from custom_components.nomos_energy.price_schedule import BERLIN, day_bounds
 
 from .conftest import ANNA, AddEntry
+from .test_examples import doc_examples
 from .test_planners import RUN_NOW, add_appliance, change_appliance, quarters, suggested
 from .timetravel import QUARTER, berlin, travel
 
@@ -209,3 +213,140 @@ async def test_german_names(
         "switch.geschirrspuler_automatische_planung",
     ):
         assert hass.states.get(entity_id) is not None, entity_id
+
+
+def appliance_device(hass: HomeAssistant, entry: MockConfigEntry, index: int = 0) -> str:
+    """Return the device id of the entry's appliance number `index`."""
+    subentry_id = list(entry.subentries)[index]
+    return next(
+        device.id
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if (DOMAIN, subentry_id) in device.identifiers
+    )
+
+
+async def test_a_one_off_deadline_then_the_daily_rule(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, anna: MockConfigEntry
+) -> None:
+    """ "Tomorrow by 13:00, not before 09:00" replaces the 07:00 run once; after it, the
+    planner plans for 07:00 again. It survives a restart and is planned again as prices come."""
+    device_id = appliance_device(hass, anna)
+    await hass.services.async_call(
+        DOMAIN,
+        "plan_appliance_run",
+        {
+            "device_id": device_id,
+            "done_by": "2026-12-04 13:00:00",
+            "not_before": "2026-12-04 09:00:00",
+        },
+        blocking=True,
+    )
+    plan = plan_of(hass)
+    assert plan["deadline"] == "2026-12-04T13:00:00+01:00"
+    start = datetime.fromisoformat(plan["segments"][0]["start"])
+    end = datetime.fromisoformat(plan["segments"][-1]["end"])
+    assert berlin(2026, 12, 4, 9, 0) <= start
+    assert end <= berlin(2026, 12, 4, 13, 0)
+    await hass.config_entries.async_reload(anna.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert plan_of(hass)["segments"] == plan["segments"]
+    await travel(hass, freezer, end + timedelta(minutes=5))
+    assert plan_of(hass)["deadline"] == "2026-12-05T07:00:00+01:00"
+
+
+async def test_skip_tomorrow(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, anna: MockConfigEntry
+) -> None:
+    """Skipping Saturday's run: Friday's stays, then Sunday's is planned; the skip survives a
+    restart."""
+    device_id = appliance_device(hass, anna)
+    await hass.services.async_call(
+        DOMAIN, "skip_appliance_run", {"device_id": device_id, "day": "2026-12-05"}, blocking=True
+    )
+    assert plan_of(hass)["deadline"] == "2026-12-04T07:00:00+01:00"
+    await hass.config_entries.async_reload(anna.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await travel(hass, freezer, berlin(2026, 12, 4, 16, 0))
+    assert plan_of(hass)["deadline"] == "2026-12-06T07:00:00+01:00"
+    # Without a day: the next run (Sunday's) goes; Monday's is planned.
+    await hass.services.async_call(
+        DOMAIN, "skip_appliance_run", {"device_id": device_id}, blocking=True
+    )
+    assert plan_of(hass)["deadline"] == "2026-12-07T07:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"done_by": "2026-12-03 19:00:00"}, "done_by_in_the_past"),
+        ({"done_by": "2026-12-03 21:00:00"}, "run_does_not_fit"),
+        (
+            {"done_by": "2026-12-04 13:00:00", "not_before": "2026-12-04 12:00:00"},
+            "run_does_not_fit",
+        ),
+    ],
+)
+async def test_a_one_off_that_cannot_be_is_refused(
+    hass: HomeAssistant, anna: MockConfigEntry, data: dict[str, str], key: str
+) -> None:
+    """Refused, translated, and the plan is left as it was."""
+    before = plan_of(hass)
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            DOMAIN,
+            "plan_appliance_run",
+            {"device_id": appliance_device(hass, anna), **data},
+            blocking=True,
+        )
+    assert refused.value.translation_key == key
+    assert plan_of(hass) == before
+
+
+async def test_actions_need_an_appliance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, anna: MockConfigEntry
+) -> None:
+    """A contract's device is not an appliance; a run under way is not moved; a "within
+    hours" appliance has no day to skip."""
+    contract = next(
+        device.id
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), anna.entry_id)
+        if device.name == "Nomos 4X44EMKX"
+    )
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            DOMAIN, "skip_appliance_run", {"device_id": contract}, blocking=True
+        )
+    assert refused.value.translation_key == "not_an_appliance"
+    start = datetime.fromisoformat(plan_of(hass)["segments"][0]["start"])
+    await travel(hass, freezer, start + timedelta(minutes=5))
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            DOMAIN,
+            "plan_appliance_run",
+            {"device_id": appliance_device(hass, anna), "done_by": "2026-12-04 13:00:00"},
+            blocking=True,
+        )
+    assert refused.value.translation_key == "run_under_way"
+    await add_appliance(hass, anna, name="Car", deadline_mode="within", within_hours=10)
+    car = appliance_device(hass, anna, -1)
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            DOMAIN, "skip_appliance_run", {"device_id": car}, blocking=True
+        )
+    assert refused.value.translation_key == "skip_needs_a_daily_appliance"
+
+
+async def test_the_docs_script_plans_for_one_oclock(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, anna: MockConfigEntry
+) -> None:
+    """docs/actions.md's script, with the dishwasher's device: done by 13:00 today."""
+    freezer.move_to(berlin(2026, 12, 4, 8, 0))
+    await travel(hass, freezer, berlin(2026, 12, 4, 8, 0))
+    example = next(
+        e.data for e in doc_examples() if isinstance(e.data, dict) and "script" in e.data
+    )
+    text = json.dumps(example).replace("YOUR_DISHWASHER_DEVICE_ID", appliance_device(hass, anna))
+    assert await async_setup_component(hass, "script", json.loads(text))
+    await hass.services.async_call("script", "dishwasher_by_one", blocking=True)
+    await hass.async_block_till_done()
+    assert plan_of(hass)["deadline"] == "2026-12-04T13:00:00+01:00"

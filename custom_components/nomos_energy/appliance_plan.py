@@ -70,6 +70,8 @@ class Plan:
     average_ct: float | None = None
     cost_eur: float | None = None
     cost_now_eur: float | None = None
+    # A one-off run's own earliest start (the action), kept for planning it again.
+    not_before: datetime | None = None
 
     @property
     def start(self) -> datetime:
@@ -107,6 +109,7 @@ class Plan:
             "average_ct": self.average_ct,
             "cost_eur": self.cost_eur,
             "cost_now_eur": self.cost_now_eur,
+            "not_before": self.not_before.isoformat() if self.not_before else None,
         }
 
     @classmethod
@@ -124,6 +127,9 @@ class Plan:
             average_ct=data.get("average_ct"),
             cost_eur=data.get("cost_eur"),
             cost_now_eur=data.get("cost_now_eur"),
+            not_before=datetime.fromisoformat(data["not_before"])
+            if data.get("not_before")
+            else None,
         )
 
 
@@ -183,10 +189,14 @@ def make_plan(
     known: Sequence[PriceInterval],
     now: datetime,
     deadline: datetime,
+    not_before: datetime | None = None,
 ) -> Plan:
-    """Plan the cheapest run between now (or a daily run's earliest start) and `deadline`."""
+    """Plan the cheapest run between now (or its earliest start) and `deadline`.
+
+    The earliest start is `not_before` (a one-off run) or else the daily rule's.
+    """
     start = first_start(now)
-    earliest = earliest_start(spec, deadline)
+    earliest = not_before or earliest_start(spec, deadline)
     if earliest is not None and earliest > start:
         start = earliest
     usable = [
@@ -209,6 +219,7 @@ def make_plan(
             planned_at=now,
             reason="latest_start" if complete else "waiting_for_prices",
             prices_complete=complete,
+            not_before=not_before,
         )
     right_away = usable[:needed]  # from the first quarter-hour the run may start in
     cost_now = (
@@ -226,4 +237,5 @@ def make_plan(
         average_ct=window.average_ct,
         cost_eur=_cost(window.intervals, spec.power_kw),
         cost_now_eur=cost_now,
+        not_before=not_before,
     )

@@ -202,6 +202,10 @@ def _plan(data: Any) -> dict[str, Any]:
             raise TypeError("plan")
     if data.get("served_until") is not None:
         _aware(data["served_until"])
+    for day in data.get("skipped", []):
+        _day(day)
+    if data.get("plan") and data["plan"].get("not_before") is not None:
+        _aware(data["plan"]["not_before"])
     return dict(data)
 
 

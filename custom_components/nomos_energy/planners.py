@@ -11,8 +11,8 @@ no request to Nomos.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
@@ -22,11 +22,18 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 
-from .appliance_plan import ApplianceSpec, Plan, earliest_start, make_plan, next_deadline
+from .appliance_plan import (
+    ApplianceSpec,
+    Plan,
+    earliest_start,
+    first_start,
+    make_plan,
+    next_deadline,
+)
 from .cache import NomosCache
 from .const import DOMAIN
 from .price_coordinator import PriceCoordinator
-from .price_schedule import BERLIN, PriceSchedule
+from .price_schedule import BERLIN, PriceSchedule, local_date
 
 SUBENTRY_APPLIANCE = "appliance"
 CONF_SUBSCRIPTION_ID = "subscription_id"
@@ -96,6 +103,8 @@ class Planner:
     plan: Plan | None = None
     # The deadline of the last run that is over or was skipped: the next plan is for a later one.
     served_until: datetime | None = None
+    # Berlin days whose daily run is skipped (the action).
+    skipped_days: set[date] = field(default_factory=set)
 
 
 class PlannerManager:
@@ -125,6 +134,7 @@ class PlannerManager:
                 planner.plan = plan
             if stored.get("served_until"):
                 planner.served_until = datetime.fromisoformat(stored["served_until"])
+            planner.skipped_days = {date.fromisoformat(day) for day in stored.get("skipped", [])}
             self.planners[subentry_id] = planner
             self._settings[subentry_id] = _settings(subentry)
         self._seen: dict[str, PriceSchedule] = {}
@@ -211,21 +221,61 @@ class PlannerManager:
             if plan.started(now) or plan.prices_complete or not prices_arrived:
                 return False
             deadline = plan.deadline  # more prices: the same run, planned again
-        elif spec.deadline is not None and ready:
+            self._plan(planner, now, deadline, plan.not_before)
+            if same_run(plan, planner.plan):
+                planner.plan = plan  # nothing new: keep it (and skip a cache write)
+                return False
+            return True
+        if spec.deadline is not None and ready:
             deadline = _next_daily_deadline(planner, now) or now
         else:
             return False  # "within N hours" plans start with a trigger; none while not ready
         self._plan(planner, now, deadline)
-        if plan is not None and same_run(plan, planner.plan):
-            planner.plan = plan  # nothing new: keep it (and skip a cache write)
-            return False
         return True
 
-    def _plan(self, planner: Planner, now: datetime, deadline: datetime) -> None:
+    def _plan(
+        self,
+        planner: Planner,
+        now: datetime,
+        deadline: datetime,
+        not_before: datetime | None = None,
+    ) -> None:
         """Plan the cheapest run before `deadline` on the cached prices."""
         schedule = self.prices.schedule(planner.subscription_id)
         known = schedule.between(now - timedelta(minutes=15), deadline)
-        planner.plan = make_plan(planner.spec, known, now, deadline)
+        planner.plan = make_plan(planner.spec, known, now, deadline, not_before)
+
+    def plan_once(
+        self, subentry_id: str, deadline: datetime, not_before: datetime | None = None
+    ) -> None:
+        """Plan the next run for a one-off deadline ("today by 13:00"); then the usual rule.
+
+        Refused while a run is under way or when the run does not fit.
+        """
+        planner = self.planners[subentry_id]
+        now = dt_util.utcnow()
+        if planner.plan is not None and planner.plan.started(now):
+            raise _refused("run_under_way", planner)
+        start = max(first_start(now), not_before or now)
+        if deadline - start < planner.spec.duration:
+            raise _refused("run_does_not_fit", planner)
+        self._plan(planner, now, deadline, not_before)
+        self._save()
+        self.prices.async_update_listeners()
+
+    def skip_day(self, subentry_id: str, day: date) -> None:
+        """Skip a daily planner's run due on a Berlin day ("not tomorrow"); its plan goes."""
+        planner = self.planners[subentry_id]
+        now = dt_util.utcnow()
+        planner.skipped_days = {
+            kept for kept in planner.skipped_days if kept >= local_date(now)
+        } | {day}
+        plan = planner.plan
+        if plan is not None and local_date(plan.deadline) == day:
+            planner.plan = None
+            self._refresh(planner, now, prices_arrived=False)
+        self._save()
+        self.prices.async_update_listeners()
 
     def change(self, subentry_id: str, key: str, value: Any) -> None:
         """Change one everyday setting (from its entity): kept in the subentry, planned at once.
@@ -237,11 +287,7 @@ class PlannerManager:
         data = {**subentry.data, key: value}
         spec = spec_from_data(subentry.title, data)
         if not run_fits(spec):
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="run_does_not_fit",
-                translation_placeholders={"name": subentry.title},
-            )
+            raise _refused("run_does_not_fit", self.planners[subentry_id])
         self.prices.hass.config_entries.async_update_subentry(entry, subentry, data=data)
         self.apply(dict(entry.subentries))
 
@@ -309,6 +355,7 @@ class PlannerManager:
                     "served_until": planner.served_until.isoformat()
                     if planner.served_until
                     else None,
+                    "skipped": sorted(day.isoformat() for day in planner.skipped_days),
                 }
                 for subentry_id, planner in self.planners.items()
             }
@@ -318,12 +365,23 @@ class PlannerManager:
 def _next_daily_deadline(planner: Planner, now: datetime) -> datetime | None:
     """Return the next deadline of a daily planner after the run it has served."""
     after = max(now, planner.served_until) if planner.served_until else now
-    return next_deadline(planner.spec, after)
+    deadline = next_deadline(planner.spec, after)
+    while deadline is not None and local_date(deadline) in planner.skipped_days:
+        deadline = next_deadline(planner.spec, deadline)
+    return deadline
 
 
 def _settings(subentry: ConfigSubentry) -> list[Any]:
     """Return the appliance's settings in the cache's (JSON) shape."""
     return [subentry.title, sorted([key, value] for key, value in subentry.data.items())]
+
+
+def _refused(key: str, planner: Planner) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"name": planner.spec.name},
+    )
 
 
 def same_run(old: Plan, new: Plan | None) -> bool:

@@ -1,7 +1,8 @@
 """Actions with response data, for automations: prices, windows, energy, invoices.
 
-A new action is a function and a schema in `prices.py`, `energy.py` or `quotes.py`, and a
-line in ACTIONS (with `admin=True` when it changes something).
+A new action is a function and a schema in `prices.py`, `energy.py`, `quotes.py` or
+`planners.py`, and a line in ACTIONS (with `admin=True` when it writes to Nomos or the
+statistics database).
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ from .energy import (
     async_get_invoices,
     async_import_statistics,
     async_submit_meter_reading,
+)
+from .planners import (
+    PLAN_APPLIANCE_RUN_SCHEMA,
+    SKIP_APPLIANCE_RUN_SCHEMA,
+    async_plan_appliance_run,
+    async_skip_appliance_run,
 )
 from .prices import (
     FIND_WINDOW_SCHEMA,
@@ -78,6 +85,12 @@ ACTIONS: dict[str, Action] = {
     "get_cost_report": Action(async_get_cost_report, GET_COST_REPORT_SCHEMA, SupportsResponse.ONLY),
     "compare_grid_fee_options": Action(
         async_compare_grid_fee_options, COMPARE_GRID_FEE_OPTIONS_SCHEMA, SupportsResponse.ONLY
+    ),
+    "plan_appliance_run": Action(
+        async_plan_appliance_run, PLAN_APPLIANCE_RUN_SCHEMA, SupportsResponse.NONE
+    ),
+    "skip_appliance_run": Action(
+        async_skip_appliance_run, SKIP_APPLIANCE_RUN_SCHEMA, SupportsResponse.NONE
     ),
     "submit_meter_reading": Action(
         async_submit_meter_reading,
