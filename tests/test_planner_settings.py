@@ -3,6 +3,7 @@ start, and its switch; the plans they give, checked against brute force."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 import json
 from typing import Any
@@ -100,6 +101,44 @@ def test_a_daily_run_keeps_to_its_window(
     assert plan.average_ct * needed == pytest.approx(best, abs=1e-6)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(prices, min_size=4, max_size=60),
+    needed=st.integers(min_value=1, max_value=6),
+    cap=st.floats(min_value=-10, max_value=50, allow_nan=False),
+    may_pause=st.booleans(),
+)
+def test_a_price_cap_is_kept_when_it_can_be(
+    values: list[float | None], needed: int, cap: float, may_pause: bool
+) -> None:
+    """Against brute force: the cheapest run whose every quarter-hour is at most the cap; if
+    there is none, the cheapest run at all, said with cap_met False."""
+    start = berlin(2026, 12, 4, 0, 0)
+    known = quarters(start, values)
+    deadline = known[-1].end
+    spec = ApplianceSpec("x", needed * QUARTER, may_pause=may_pause, price_cap_ct=cap)
+    plan = make_plan(spec, known, start, deadline)
+
+    def runs(allowed: Callable[[float], bool]) -> list[float]:
+        usable = [i for i in known if i.price_ct is not None and allowed(i.price_ct)]
+        if may_pause:
+            cheapest = sorted(i.price_ct for i in usable if i.price_ct is not None)[:needed]
+            return [sum(cheapest)] if len(cheapest) == needed else []
+        return [
+            sum(i.price_ct or 0.0 for i in known[k : k + needed])
+            for k in range(len(known) - needed + 1)
+            if all(i in usable for i in known[k : k + needed])
+        ]
+
+    under, anywhere = runs(lambda price: price <= cap), runs(lambda price: True)
+    if not anywhere:
+        assert plan.reason == "latest_start"
+        return
+    assert plan.cap_met is bool(under)
+    assert plan.average_ct is not None
+    assert plan.average_ct * needed == pytest.approx(min(under or anywhere), abs=1e-6)
+
+
 @pytest.fixture
 async def anna(
     hass: HomeAssistant, add_entry: AddEntry, freezer: FrozenDateTimeFactory
@@ -118,8 +157,8 @@ async def set_time(hass: HomeAssistant, entity_id: str, value: str) -> None:
     await hass.async_block_till_done()
 
 
-def plan_of(hass: HomeAssistant) -> dict[str, Any]:
-    return dict(hass.states.get(RUN_NOW).attributes)
+def plan_of(hass: HomeAssistant, entity_id: str = RUN_NOW) -> dict[str, Any]:
+    return dict(hass.states.get(entity_id).attributes)
 
 
 async def test_times_from_the_dashboard_plan_again_without_a_reload(
@@ -350,3 +389,18 @@ async def test_the_docs_script_plans_for_one_oclock(
     await hass.services.async_call("script", "dishwasher_by_one", blocking=True)
     await hass.async_block_till_done()
     assert plan_of(hass)["deadline"] == "2026-12-04T13:00:00+01:00"
+
+
+async def test_a_cap_no_price_meets_gives_way_to_the_deadline(
+    hass: HomeAssistant, add_entry: AddEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A cap of -50 ct/kWh from the form: the run is still planned, and says the cap was not
+    kept; a cap every price meets is kept."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    freezer.move_to(berlin(2026, 12, 3, 20, 0))
+    entry = await add_entry(ANNA)
+    await add_appliance(hass, entry, price_cap_ct=-50)
+    await add_appliance(hass, entry, name="Dryer", price_cap_ct=200)
+    assert plan_of(hass)["planned"] is True
+    assert plan_of(hass)["price_cap_met"] is False
+    assert plan_of(hass, "binary_sensor.dryer_run_now")["price_cap_met"] is True

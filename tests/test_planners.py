@@ -38,6 +38,7 @@ ADVANCED_FIELDS = (
     "weekend_deadline",
     "ready_entity",
     "ready_state",
+    "price_cap_ct",
 )
 START = "sensor.dishwasher_planned_start"
 END = "sensor.dishwasher_planned_end"
@@ -429,6 +430,7 @@ async def test_the_form_shows_only_the_chosen_deadline(
             *(["earliest_start", "weekend_deadline"] if mode == "daily" else []),
             "ready_entity",
             "ready_state",
+            "price_cap_ct",
         ]
         # A run time in hours and minutes: no days, and no seconds where the release can
         # hide them (the selector's config as the frontend gets it, defaults filled in).
@@ -467,6 +469,7 @@ async def test_reconfigure_keeps_or_switches_the_mode(
         "weekend_deadline": None,
         "ready_entity": None,
         "ready_state": None,
+        "price_cap_ct": None,
         "enabled": True,
     }
     attributes = hass.states.get("binary_sensor.car_run_now").attributes

@@ -45,6 +45,7 @@ from .planners import (
     CONF_ENABLED,
     CONF_MAY_PAUSE,
     CONF_POWER_KW,
+    CONF_PRICE_CAP_CT,
     CONF_READY_ENTITY,
     CONF_READY_STATE,
     CONF_SUBSCRIPTION_ID,
@@ -71,6 +72,7 @@ _ADVANCED_FIELDS = (
     CONF_WEEKEND_DEADLINE,
     CONF_READY_ENTITY,
     CONF_READY_STATE,
+    CONF_PRICE_CAP_CT,
 )
 # What can say an appliance is ready: on/off entities, or any state of a sensor or select.
 READY_DOMAINS = ["binary_sensor", "switch", "input_boolean", "sensor", "select", "input_select"]
@@ -195,6 +197,11 @@ def _schema(mode: str, choices: dict[str, str]) -> vol.Schema:
         EntitySelectorConfig(domain=READY_DOMAINS)
     )
     advanced[vol.Optional(CONF_READY_STATE)] = TextSelector()
+    advanced[vol.Optional(CONF_PRICE_CAP_CT)] = NumberSelector(
+        NumberSelectorConfig(
+            min=-100, max=200, step=0.1, mode=NumberSelectorMode.BOX, unit_of_measurement="ct/kWh"
+        )
+    )
     fields[vol.Required(ADVANCED)] = section(vol.Schema(advanced), {"collapsed": True})
     return vol.Schema(fields)
 
@@ -225,6 +232,7 @@ def _appliance_data(
         CONF_WEEKEND_DEADLINE: advanced.get(CONF_WEEKEND_DEADLINE) if daily else None,
         CONF_READY_ENTITY: advanced.get(CONF_READY_ENTITY) or None,
         CONF_READY_STATE: str(advanced.get(CONF_READY_STATE) or "").strip() or None,
+        CONF_PRICE_CAP_CT: advanced.get(CONF_PRICE_CAP_CT),
     }
     if not run_fits(spec_from_data("", data)):
         return {}, "run_does_not_fit"

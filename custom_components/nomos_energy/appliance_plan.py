@@ -20,7 +20,7 @@ import itertools
 from typing import Any
 
 from .price_schedule import BERLIN, PriceInterval
-from .windows import WindowError, find_window, intervals_needed
+from .windows import Window, WindowError, find_window, intervals_needed
 
 QUARTER = timedelta(minutes=15)
 # The quarter-hour in progress counts when it began less than this ago.
@@ -50,6 +50,8 @@ class ApplianceSpec:
     # car plugged in); None: always ready.
     ready_entity: str | None = None
     ready_state: str = "on"
+    # Never run in a quarter-hour above this price (ct/kWh), unless the deadline needs it.
+    price_cap_ct: float | None = None
 
     def deadline_on(self, day: date) -> time | None:
         """Return the daily deadline on a Berlin day (weekends may differ)."""
@@ -72,6 +74,8 @@ class Plan:
     cost_now_eur: float | None = None
     # A one-off run's own earliest start (the action), kept for planning it again.
     not_before: datetime | None = None
+    # With a price cap: whether the run keeps to it (False: the deadline needed more).
+    cap_met: bool | None = None
 
     @property
     def start(self) -> datetime:
@@ -110,6 +114,7 @@ class Plan:
             "cost_eur": self.cost_eur,
             "cost_now_eur": self.cost_now_eur,
             "not_before": self.not_before.isoformat() if self.not_before else None,
+            "cap_met": self.cap_met,
         }
 
     @classmethod
@@ -130,6 +135,7 @@ class Plan:
             not_before=datetime.fromisoformat(data["not_before"])
             if data.get("not_before")
             else None,
+            cap_met=data.get("cap_met"),
         )
 
 
@@ -206,11 +212,9 @@ def make_plan(
     known_until = max((interval.end for interval in usable), default=start)
     complete = known_until >= deadline
     window = None
+    cap_met = None
     if complete:
-        try:
-            window = find_window(usable, spec.duration, contiguous=not spec.may_pause)
-        except WindowError:
-            window = None
+        window, cap_met = _cheapest(spec, usable)
     if window is None:
         latest = max(deadline - needed * QUARTER, start)
         return Plan(
@@ -238,4 +242,29 @@ def make_plan(
         cost_eur=_cost(window.intervals, spec.power_kw),
         cost_now_eur=cost_now,
         not_before=not_before,
+        cap_met=cap_met,
     )
+
+
+def _cheapest(
+    spec: ApplianceSpec, usable: Sequence[PriceInterval]
+) -> tuple[Window | None, bool | None]:
+    """Return the cheapest run (kept under the price cap if it can be) and whether it is."""
+    contiguous = not spec.may_pause
+    if spec.price_cap_ct is not None:
+        cap = spec.price_cap_ct
+        capped = [
+            interval
+            if interval.price_ct is not None and interval.price_ct <= cap
+            else PriceInterval(interval.start, interval.end, None)
+            for interval in usable
+        ]
+        try:
+            return find_window(capped, spec.duration, contiguous=contiguous), True
+        except WindowError:
+            pass  # the deadline wins: the cheapest run above the cap
+    try:
+        window = find_window(usable, spec.duration, contiguous=contiguous)
+    except WindowError:
+        return None, None
+    return window, None if spec.price_cap_ct is None else False

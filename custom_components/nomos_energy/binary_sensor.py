@@ -189,4 +189,5 @@ class RunNowSensor(PlannerEntity, BinarySensorEntity):
             if plan.average_ct is None
             else round(plan.average_ct / CT_PER_EUR, 6),
             "average_price_ct": None if plan.average_ct is None else round(plan.average_ct, 4),
+            "price_cap_met": plan.cap_met,
         }

@@ -198,7 +198,7 @@ def _plan(data: Any) -> dict[str, Any]:
         if not all(
             value is None or isinstance(value, int | float)
             for value in (plan.average_ct, plan.cost_eur, plan.cost_now_eur)
-        ):
+        ) or plan.cap_met not in (None, True, False):
             raise TypeError("plan")
     if data.get("served_until") is not None:
         _aware(data["served_until"])

@@ -47,6 +47,7 @@ CONF_EARLIEST_START = "earliest_start"
 CONF_ENABLED = "enabled"
 CONF_READY_ENTITY = "ready_entity"
 CONF_READY_STATE = "ready_state"
+CONF_PRICE_CAP_CT = "price_cap_ct"
 # What a homeowner changes from the dashboard (time and switch entities): a change
 # plans again at once, without reloading the entry.
 EVERYDAY_SETTINGS = (CONF_DEADLINE, CONF_WEEKEND_DEADLINE, CONF_EARLIEST_START, CONF_ENABLED)
@@ -77,6 +78,9 @@ def spec_from_data(title: str, data: Mapping[str, Any]) -> ApplianceSpec:
         enabled=bool(data.get(CONF_ENABLED, True)),
         ready_entity=data.get(CONF_READY_ENTITY) or None,
         ready_state=str(data.get(CONF_READY_STATE) or "on"),
+        price_cap_ct=None
+        if data.get(CONF_PRICE_CAP_CT) is None
+        else float(data[CONF_PRICE_CAP_CT]),
     )
 
 
