@@ -41,13 +41,27 @@ prices = st.one_of(st.none(), st.floats(min_value=-20, max_value=60, allow_nan=F
 times = st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
 
 
-@settings(max_examples=150, deadline=None)
+def wall_clock_deadlines(spec: ApplianceSpec, first: date, days: int) -> list[datetime]:
+    """Every deadline from `first` on: each day's own time (weekend or not) on the wall clock,
+    and with n runs a day the times 24 / n hours apart before it."""
+    found = set()
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        anchor = datetime.combine(day, spec.deadline_on(day) or time())
+        for run in range(spec.runs_per_day):
+            hours = run * 24 // spec.runs_per_day
+            found.add((anchor - timedelta(hours=hours)).replace(tzinfo=BERLIN))
+    return sorted(found)
+
+
+@settings(max_examples=200, deadline=None)
 @given(
     day=st.sampled_from([date(2026, 3, 28), date(2026, 10, 24), date(2026, 12, 4)]),
     values=st.lists(prices, min_size=96, max_size=200),
     deadline=times,
     weekend=st.one_of(st.none(), times),
     earliest=st.one_of(st.none(), times),
+    runs=st.sampled_from([1, 1, 2, 3, 4]),
     needed=st.integers(min_value=1, max_value=8),
     hours=st.integers(min_value=0, max_value=47),
 )
@@ -57,11 +71,13 @@ def test_a_daily_run_keeps_to_its_window(
     deadline: time,
     weekend: time | None,
     earliest: time | None,
+    runs: int,
     needed: int,
     hours: int,
 ) -> None:
-    """Weekend deadlines and an earliest start, on DST weekends too: the plan is the cheapest
-    run (brute force) between the last earliest start before the deadline and the deadline."""
+    """Weekend deadlines, several runs a day and an earliest start, on DST weekends too: the
+    next deadline is the first one that leaves room; the run begins after the previous one
+    and not before the earliest start; the plan is the cheapest run (brute force) in it."""
     spec = ApplianceSpec(
         "x",
         needed * QUARTER,
@@ -69,34 +85,39 @@ def test_a_daily_run_keeps_to_its_window(
         weekend_deadline=weekend,
         earliest_start=earliest,
         power_kw=1.0,
+        runs_per_day=runs,
     )
     start, _ = day_bounds(day)
     known = quarters(start, values)
     now = start + timedelta(hours=hours, minutes=3)
     due = next_deadline(spec, now)
-    assert due is not None
-    local = due.astimezone(BERLIN)
-    expected_time = weekend if weekend is not None and local.weekday() >= 5 else deadline
-    assert local.timetz().replace(tzinfo=None) == expected_time
+    every = wall_clock_deadlines(spec, day - timedelta(days=1), 6)
+    assert due == next(d for d in every if d - spec.duration >= first_start(now))
     window_start = earliest_start(spec, due)
     assert window_start is not None
+    lower = max(d for d in every if d < due)
     if earliest is not None:
-        assert window_start.astimezone(BERLIN).time() == earliest
-        assert due - timedelta(days=1, hours=1) <= window_start < due
+        last = datetime.combine(due.astimezone(BERLIN).date(), earliest, BERLIN)
+        if last >= due:
+            last = datetime.combine(
+                due.astimezone(BERLIN).date() - timedelta(days=1), earliest, BERLIN
+            )
+        lower = max(lower, last)
+    assert window_start == lower
     begin = max(first_start(now), window_start)
     plan = make_plan(spec, known, now, due)
     assert plan.start >= begin
-    assert plan.end <= due or plan.reason != "cheapest"
     if plan.reason != "cheapest":
         return
+    assert plan.end <= due
     usable = [i for i in known if begin <= i.start and i.end <= due]
-    runs = [
+    candidates = [
         usable[k : k + needed]
         for k in range(len(usable) - needed + 1)
         if all(i.price_ct is not None for i in usable[k : k + needed])
         and usable[k + needed - 1].end - usable[k].start == needed * QUARTER
     ]
-    best = min(sum(i.price_ct or 0.0 for i in run) for run in runs)
+    best = min(sum(i.price_ct or 0.0 for i in run) for run in candidates)
     assert plan.average_ct is not None
     assert plan.average_ct * needed == pytest.approx(best, abs=1e-6)
 
@@ -404,3 +425,26 @@ async def test_a_cap_no_price_meets_gives_way_to_the_deadline(
     assert plan_of(hass)["planned"] is True
     assert plan_of(hass)["price_cap_met"] is False
     assert plan_of(hass, "binary_sensor.dryer_run_now")["price_cap_met"] is True
+
+
+async def test_twice_a_day(
+    hass: HomeAssistant, add_entry: AddEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A heat-pump boost by 07:00 and by 19:00: after the morning run, the evening one is
+    planned in the 12 hours between, and then the next morning's."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    freezer.move_to(berlin(2026, 12, 3, 20, 0))
+    entry = await add_entry(ANNA)
+    await add_appliance(
+        hass, entry, name="Boost", duration={"hours": 1, "minutes": 0}, runs_per_day=2
+    )
+    boost = "binary_sensor.boost_run_now"
+    assert plan_of(hass, boost)["deadline"] == "2026-12-04T07:00:00+01:00"
+    first = datetime.fromisoformat(plan_of(hass, boost)["segments"][0]["start"])
+    assert first >= berlin(2026, 12, 3, 20, 0)
+    await travel(hass, freezer, berlin(2026, 12, 4, 7, 5))
+    plan = plan_of(hass, boost)
+    assert plan["deadline"] == "2026-12-04T19:00:00+01:00"
+    assert datetime.fromisoformat(plan["segments"][0]["start"]) >= berlin(2026, 12, 4, 7, 0)
+    await travel(hass, freezer, berlin(2026, 12, 4, 19, 5))
+    assert plan_of(hass, boost)["deadline"] == "2026-12-05T07:00:00+01:00"

@@ -39,6 +39,7 @@ ADVANCED_FIELDS = (
     "ready_entity",
     "ready_state",
     "price_cap_ct",
+    "runs_per_day",
 )
 START = "sensor.dishwasher_planned_start"
 END = "sensor.dishwasher_planned_end"
@@ -427,7 +428,7 @@ async def test_the_form_shows_only_the_chosen_deadline(
         assert [str(key) for key in advanced.schema.schema] == [
             "may_pause",
             "power_kw",
-            *(["earliest_start", "weekend_deadline"] if mode == "daily" else []),
+            *(["earliest_start", "weekend_deadline", "runs_per_day"] if mode == "daily" else []),
             "ready_entity",
             "ready_state",
             "price_cap_ct",
@@ -470,6 +471,7 @@ async def test_reconfigure_keeps_or_switches_the_mode(
         "ready_entity": None,
         "ready_state": None,
         "price_cap_ct": None,
+        "runs_per_day": 1,
         "enabled": True,
     }
     attributes = hass.states.get("binary_sensor.car_run_now").attributes

@@ -48,6 +48,7 @@ from .planners import (
     CONF_PRICE_CAP_CT,
     CONF_READY_ENTITY,
     CONF_READY_STATE,
+    CONF_RUNS_PER_DAY,
     CONF_SUBSCRIPTION_ID,
     CONF_WEEKEND_DEADLINE,
     CONF_WITHIN_MINUTES,
@@ -73,6 +74,7 @@ _ADVANCED_FIELDS = (
     CONF_READY_ENTITY,
     CONF_READY_STATE,
     CONF_PRICE_CAP_CT,
+    CONF_RUNS_PER_DAY,
 )
 # What can say an appliance is ready: on/off entities, or any state of a sensor or select.
 READY_DOMAINS = ["binary_sensor", "switch", "input_boolean", "sensor", "select", "input_select"]
@@ -193,6 +195,9 @@ def _schema(mode: str, choices: dict[str, str]) -> vol.Schema:
     if mode == DEADLINE_DAILY:
         advanced[vol.Optional(CONF_EARLIEST_START)] = TimeSelector()
         advanced[vol.Optional(CONF_WEEKEND_DEADLINE)] = TimeSelector()
+        advanced[vol.Required(CONF_RUNS_PER_DAY, default=1)] = NumberSelector(
+            NumberSelectorConfig(min=1, max=4, step=1, mode=NumberSelectorMode.BOX)
+        )
     advanced[vol.Optional(CONF_READY_ENTITY)] = EntitySelector(
         EntitySelectorConfig(domain=READY_DOMAINS)
     )
@@ -233,6 +238,7 @@ def _appliance_data(
         CONF_READY_ENTITY: advanced.get(CONF_READY_ENTITY) or None,
         CONF_READY_STATE: str(advanced.get(CONF_READY_STATE) or "").strip() or None,
         CONF_PRICE_CAP_CT: advanced.get(CONF_PRICE_CAP_CT),
+        CONF_RUNS_PER_DAY: int(advanced.get(CONF_RUNS_PER_DAY) or 1) if daily else 1,
     }
     if not run_fits(spec_from_data("", data)):
         return {}, "run_does_not_fit"

@@ -52,6 +52,8 @@ class ApplianceSpec:
     ready_state: str = "on"
     # Never run in a quarter-hour above this price (ct/kWh), unless the deadline needs it.
     price_cap_ct: float | None = None
+    # Daily runs: 2 means one by the deadline and one 12 hours before it, and so on.
+    runs_per_day: int = 1
 
     def deadline_on(self, day: date) -> time | None:
         """Return the daily deadline on a Berlin day (weekends may differ)."""
@@ -139,16 +141,32 @@ class Plan:
         )
 
 
+def deadlines(spec: ApplianceSpec, around: date) -> list[datetime]:
+    """Return a daily planner's deadlines from the day before `around` to three days after.
+
+    Each day's deadline (weekends may differ) and, with several runs a day, the
+    ones every 24 / runs hours before it (Berlin wall clock).
+    """
+    if spec.deadline is None:
+        return []
+    found: set[datetime] = set()
+    for offset in range(-1, 4):
+        day = around + timedelta(days=offset)
+        anchor = datetime.combine(day, spec.deadline_on(day) or spec.deadline)
+        for run in range(spec.runs_per_day):
+            wall_clock = anchor - run * timedelta(hours=24) / spec.runs_per_day
+            found.add(wall_clock.replace(tzinfo=BERLIN))
+    return sorted(found)
+
+
 def next_deadline(spec: ApplianceSpec, now: datetime) -> datetime | None:
     """Return the next daily deadline (Berlin wall clock) that leaves room for a run."""
-    if spec.deadline is None:
-        return None
     earliest = first_start(now)
-    for days in (0, 1, 2, 3):
-        day = earliest.astimezone(BERLIN).date() + timedelta(days=days)
-        candidate = datetime.combine(day, spec.deadline_on(day) or spec.deadline, BERLIN)
+    for candidate in deadlines(spec, earliest.astimezone(BERLIN).date()):
         if candidate - spec.duration >= earliest:
             return candidate
+    if spec.deadline is None:
+        return None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -174,20 +192,21 @@ def _cost(intervals: Sequence[PriceInterval], power_kw: float | None) -> float |
 def earliest_start(spec: ApplianceSpec, deadline: datetime) -> datetime | None:
     """Return when a daily run may begin at the earliest.
 
-    The last `earliest_start` before the deadline, or else the previous day's
-    deadline: one run per day, in the 24 hours (23 or 25 across DST) before it.
-    An earliest start equal to the deadline's time means the same 24 hours.
+    After the previous deadline (one run per deadline: in the 24 hours, 23 or 25
+    across DST, before it; 12 with two runs a day), and not before the last
+    `earliest_start` before the deadline. An earliest start equal to the
+    deadline's time changes nothing.
     """
     if spec.deadline is None:
         return None
     day = deadline.astimezone(BERLIN).date()
-    if spec.earliest_start is not None:
-        candidate = datetime.combine(day, spec.earliest_start, BERLIN)
-        if candidate >= deadline:
-            candidate = datetime.combine(day - timedelta(days=1), spec.earliest_start, BERLIN)
-        return candidate
-    before = day - timedelta(days=1)
-    return datetime.combine(before, spec.deadline_on(before) or spec.deadline, BERLIN)
+    previous = max(moment for moment in deadlines(spec, day) if moment < deadline)
+    if spec.earliest_start is None:
+        return previous
+    candidate = datetime.combine(day, spec.earliest_start, BERLIN)
+    if candidate >= deadline:
+        candidate = datetime.combine(day - timedelta(days=1), spec.earliest_start, BERLIN)
+    return max(candidate, previous)
 
 
 def make_plan(

@@ -25,6 +25,7 @@ from homeassistant.util import dt as dt_util
 from .appliance_plan import (
     ApplianceSpec,
     Plan,
+    deadlines,
     earliest_start,
     first_start,
     make_plan,
@@ -33,7 +34,7 @@ from .appliance_plan import (
 from .cache import NomosCache
 from .const import DOMAIN
 from .price_coordinator import PriceCoordinator
-from .price_schedule import BERLIN, PriceSchedule, local_date
+from .price_schedule import PriceSchedule, local_date
 
 SUBENTRY_APPLIANCE = "appliance"
 CONF_SUBSCRIPTION_ID = "subscription_id"
@@ -48,6 +49,7 @@ CONF_ENABLED = "enabled"
 CONF_READY_ENTITY = "ready_entity"
 CONF_READY_STATE = "ready_state"
 CONF_PRICE_CAP_CT = "price_cap_ct"
+CONF_RUNS_PER_DAY = "runs_per_day"
 # What a homeowner changes from the dashboard (time and switch entities): a change
 # plans again at once, without reloading the entry.
 EVERYDAY_SETTINGS = (CONF_DEADLINE, CONF_WEEKEND_DEADLINE, CONF_EARLIEST_START, CONF_ENABLED)
@@ -81,20 +83,20 @@ def spec_from_data(title: str, data: Mapping[str, Any]) -> ApplianceSpec:
         price_cap_ct=None
         if data.get(CONF_PRICE_CAP_CT) is None
         else float(data[CONF_PRICE_CAP_CT]),
+        runs_per_day=int(data.get(CONF_RUNS_PER_DAY) or 1) if deadline else 1,
     )
 
 
 def run_fits(spec: ApplianceSpec) -> bool:
-    """Return whether a daily run fits between its earliest start and every deadline."""
-    if spec.deadline is None or spec.earliest_start is None:
-        return True
-    reference = datetime(2026, 1, 5, tzinfo=BERLIN)  # a Monday; Saturday is 5 days on
-    for day in (reference, reference + timedelta(days=5)):
-        deadline = datetime.combine(day.date(), spec.deadline_on(day.date()) or time(), BERLIN)
-        earliest = earliest_start(spec, deadline)
-        if earliest is None or deadline - earliest < spec.duration:
-            return False
-    return True
+    """Return whether every daily run of a week fits between its earliest start and deadline."""
+    monday = date(2026, 1, 5)
+    week = [
+        deadline
+        for day in (monday + timedelta(days=offset) for offset in range(7))
+        for deadline in deadlines(spec, day)
+        if local_date(deadline) == day
+    ]
+    return all(d - (earliest_start(spec, d) or d) >= spec.duration for d in week)
 
 
 @dataclass
@@ -260,8 +262,9 @@ class PlannerManager:
         now = dt_util.utcnow()
         if planner.plan is not None and planner.plan.started(now):
             raise _refused("run_under_way", planner)
-        start = max(first_start(now), not_before or now)
-        if deadline - start < planner.spec.duration:
+        # From now on, unless told otherwise (not from the daily rule's window).
+        not_before = max(first_start(now), not_before or now)
+        if deadline - not_before < planner.spec.duration:
             raise _refused("run_does_not_fit", planner)
         self._plan(planner, now, deadline, not_before)
         self._save()
