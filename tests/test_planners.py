@@ -40,6 +40,7 @@ ADVANCED_FIELDS = (
     "ready_state",
     "price_cap_ct",
     "runs_per_day",
+    "sg_ready",
 )
 START = "sensor.dishwasher_planned_start"
 END = "sensor.dishwasher_planned_end"
@@ -431,6 +432,7 @@ async def test_the_form_shows_only_the_chosen_deadline(
             *(["earliest_start", "weekend_deadline", "runs_per_day"] if mode == "daily" else []),
             "ready_entity",
             "ready_state",
+            "sg_ready",
             "price_cap_ct",
         ]
         # A run time in hours and minutes: no days, and no seconds where the release can
@@ -472,6 +474,7 @@ async def test_reconfigure_keeps_or_switches_the_mode(
         "ready_state": None,
         "price_cap_ct": None,
         "runs_per_day": 1,
+        "sg_ready": False,
         "enabled": True,
     }
     attributes = hass.states.get("binary_sensor.car_run_now").attributes

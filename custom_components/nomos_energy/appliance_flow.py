@@ -49,6 +49,7 @@ from .planners import (
     CONF_READY_ENTITY,
     CONF_READY_STATE,
     CONF_RUNS_PER_DAY,
+    CONF_SG_READY,
     CONF_SUBSCRIPTION_ID,
     CONF_WEEKEND_DEADLINE,
     CONF_WITHIN_MINUTES,
@@ -75,6 +76,7 @@ _ADVANCED_FIELDS = (
     CONF_READY_STATE,
     CONF_PRICE_CAP_CT,
     CONF_RUNS_PER_DAY,
+    CONF_SG_READY,
 )
 # What can say an appliance is ready: on/off entities, or any state of a sensor or select.
 READY_DOMAINS = ["binary_sensor", "switch", "input_boolean", "sensor", "select", "input_select"]
@@ -202,6 +204,7 @@ def _schema(mode: str, choices: dict[str, str]) -> vol.Schema:
         EntitySelectorConfig(domain=READY_DOMAINS)
     )
     advanced[vol.Optional(CONF_READY_STATE)] = TextSelector()
+    advanced[vol.Required(CONF_SG_READY, default=False)] = BooleanSelector()
     advanced[vol.Optional(CONF_PRICE_CAP_CT)] = NumberSelector(
         NumberSelectorConfig(
             min=-100, max=200, step=0.1, mode=NumberSelectorMode.BOX, unit_of_measurement="ct/kWh"
@@ -239,6 +242,7 @@ def _appliance_data(
         CONF_READY_STATE: str(advanced.get(CONF_READY_STATE) or "").strip() or None,
         CONF_PRICE_CAP_CT: advanced.get(CONF_PRICE_CAP_CT),
         CONF_RUNS_PER_DAY: int(advanced.get(CONF_RUNS_PER_DAY) or 1) if daily else 1,
+        CONF_SG_READY: bool(advanced.get(CONF_SG_READY)),
     }
     if not run_fits(spec_from_data("", data)):
         return {}, "run_does_not_fit"

@@ -54,6 +54,8 @@ class ApplianceSpec:
     price_cap_ct: float | None = None
     # Daily runs: 2 means one by the deadline and one 12 hours before it, and so on.
     runs_per_day: int = 1
+    # A heat pump: its planner also says block / normal / boost (SG Ready).
+    sg_ready: bool = False
 
     def deadline_on(self, day: date) -> time | None:
         """Return the daily deadline on a Berlin day (weekends may differ)."""

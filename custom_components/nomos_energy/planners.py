@@ -50,6 +50,7 @@ CONF_READY_ENTITY = "ready_entity"
 CONF_READY_STATE = "ready_state"
 CONF_PRICE_CAP_CT = "price_cap_ct"
 CONF_RUNS_PER_DAY = "runs_per_day"
+CONF_SG_READY = "sg_ready"
 # What a homeowner changes from the dashboard (time and switch entities): a change
 # plans again at once, without reloading the entry.
 EVERYDAY_SETTINGS = (CONF_DEADLINE, CONF_WEEKEND_DEADLINE, CONF_EARLIEST_START, CONF_ENABLED)
@@ -84,6 +85,7 @@ def spec_from_data(title: str, data: Mapping[str, Any]) -> ApplianceSpec:
         if data.get(CONF_PRICE_CAP_CT) is None
         else float(data[CONF_PRICE_CAP_CT]),
         runs_per_day=int(data.get(CONF_RUNS_PER_DAY) or 1) if deadline else 1,
+        sg_ready=bool(data.get(CONF_SG_READY, False)),
     )
 
 

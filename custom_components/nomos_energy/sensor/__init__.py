@@ -36,7 +36,7 @@ from .feed import NomosPriceFeedSensor
 from .grid_fee import add_grid_fee_sensors
 from .outlook import AnnualUsageSensor
 from .periods import PERIOD_TIME_SENSORS, NomosPeriodTimeSensor
-from .planner import PLANNER_SENSORS, PlannerSensor
+from .planner import PLANNER_SENSORS, PlannerSensor, SgReadySensor
 from .prices import (
     NOT_FOR_FEED_IN,
     PRICE_SENSORS,
@@ -187,9 +187,12 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda planner: [
-            PlannerSensor(entry, planner, description)
-            for description in PLANNER_SENSORS
-            if description.needs_power is False or planner.spec.power_kw is not None
+            *(
+                PlannerSensor(entry, planner, description)
+                for description in PLANNER_SENSORS
+                if description.needs_power is False or planner.spec.power_kw is not None
+            ),
+            *([SgReadySensor(entry, planner)] if planner.spec.sg_ready else []),
         ],
     )
     track_subscriptions(

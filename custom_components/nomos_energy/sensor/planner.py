@@ -1,4 +1,4 @@
-"""An appliance plan's start, end, cost and saving."""
+"""An appliance plan's start, end, cost and saving, and a heat pump's SG Ready mode."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from homeassistant.components.sensor import (
     SensorEntity,
     SensorEntityDescription,
 )
+from homeassistant.util import dt as dt_util
 
 from ..appliance_plan import Plan
 from ..coordinator import NomosConfigEntry
 from ..entity import PlannerEntity
+from ..periods import PeriodKind
 from ..planners import Planner
+from ..sg_ready import SgReadyMode, sg_ready_mode
 from .common import money
 
 
@@ -83,3 +86,34 @@ class PlannerSensor(PlannerEntity, SensorEntity):
         """Return the figure of the current plan; unknown while nothing is planned."""
         plan = self.planner.plan
         return None if plan is None else self.entity_description.value_fn(plan)
+
+
+class SgReadySensor(PlannerEntity, SensorEntity):
+    """A heat pump's recommendation: boost in planned runs, block in expensive periods."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = [mode.value for mode in SgReadyMode]
+    _attr_translation_key = "sg_ready_mode"
+
+    def __init__(self, entry: NomosConfigEntry, planner: Planner) -> None:
+        """Create the sensor."""
+        super().__init__(entry, planner, "sg_ready_mode")
+
+    def _mode(self) -> tuple[SgReadyMode, datetime | None]:
+        expensive = self.coordinator.periods(self.planner.subscription_id)[PeriodKind.EXPENSIVE]
+        return sg_ready_mode(self.planner.plan, expensive, dt_util.utcnow())
+
+    @property
+    def native_value(self) -> str:
+        """Return the mode now."""
+        return self._mode()[0].value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return until when the mode holds."""
+        until = self._mode()[1]
+        return {"until": None if until is None else dt_util.as_local(until).isoformat()}
+
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what changes at a run's or a period's edge."""
+        return (self.native_value, self.extra_state_attributes)
