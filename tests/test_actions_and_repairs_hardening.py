@@ -50,6 +50,10 @@ METER_READINGS = "POST /meter-readings"
 HOSTILE = "[link](http://evil) **bold** <img src=x>\nsecond line `code` www.evil.example"
 
 
+# What an appliance's own buttons do as well (skip, plan again): open to every user.
+PLANNER_ACTIONS = {"plan_appliance_run", "skip_appliance_run"}
+
+
 async def call(
     hass: HomeAssistant, action: str, data: dict[str, Any], user: MockUser | None = None
 ) -> Any:
@@ -58,7 +62,8 @@ async def call(
         action,
         data,
         blocking=True,
-        return_response=True,
+        # The planner's actions answer nothing: asking them for a response is an error.
+        return_response=action not in PLANNER_ACTIONS,
         context=Context(user_id=user.id) if user else None,
     )
 
@@ -149,12 +154,16 @@ READ_ONLY_CALLS = {
 
 
 def test_only_actions_that_change_something_are_for_administrators() -> None:
-    """Every action is either read-only (below) or for administrators."""
+    """Every action is read-only (below), a planner's (as its buttons), or for administrators:
+    those write to Nomos or to the statistics."""
     assert {name for name, action in ACTIONS.items() if action.admin} == {
         "submit_meter_reading",
         "import_statistics",
     }
-    assert set(ACTIONS) - set(READ_ONLY_CALLS) == {"submit_meter_reading", "import_statistics"}
+    assert set(ACTIONS) - set(READ_ONLY_CALLS) - PLANNER_ACTIONS == {
+        "submit_meter_reading",
+        "import_statistics",
+    }
 
 
 @pytest.mark.parametrize(("action", "data"), READ_ONLY_CALLS.items(), ids=list(READ_ONLY_CALLS))
@@ -221,6 +230,13 @@ OUT_OF_RANGE = [
     ("submit_meter_reading", {"value": 10**400}, "number_out_of_range"),
     ("submit_meter_reading", {"value": -5}, "number_out_of_range"),
     ("submit_meter_reading", {"value": 12500, "date": "9999-12-31"}, "day_out_of_range"),
+    ("plan_appliance_run", {"device_id": "x", "done_by": "9999-12-31 23:00"}, "day_out_of_range"),
+    (
+        "plan_appliance_run",
+        {"device_id": "x", "done_by": "2026-12-01 23:00", "not_before": "0001-01-01 00:00"},
+        "day_out_of_range",
+    ),
+    ("skip_appliance_run", {"device_id": "x", "day": "0001-01-01"}, "day_out_of_range"),
 ]
 
 

@@ -24,6 +24,8 @@ from custom_components.nomos_energy.services import (
     GET_INVOICES_SCHEMA,
     GET_PRICES_SCHEMA,
     IMPORT_STATISTICS_SCHEMA,
+    PLAN_APPLIANCE_RUN_SCHEMA,
+    SKIP_APPLIANCE_RUN_SCHEMA,
     SUBMIT_METER_READING_SCHEMA,
 )
 from nomos_simulator import NomosSimulator
@@ -329,6 +331,8 @@ def test_services_yaml_matches_the_registered_actions() -> None:
         "import_statistics": IMPORT_STATISTICS_SCHEMA,
         "submit_meter_reading": SUBMIT_METER_READING_SCHEMA,
         "compare_grid_fee_options": COMPARE_GRID_FEE_OPTIONS_SCHEMA,
+        "plan_appliance_run": PLAN_APPLIANCE_RUN_SCHEMA,
+        "skip_appliance_run": SKIP_APPLIANCE_RUN_SCHEMA,
     }
     assert set(described) == set(schemas)
     for name, schema in schemas.items():
@@ -347,6 +351,8 @@ async def test_actions_are_registered(
         "import_statistics",
         "submit_meter_reading",
         "compare_grid_fee_options",
+        "plan_appliance_run",
+        "skip_appliance_run",
     }
 
 
