@@ -362,10 +362,11 @@ class ApiRoutes(SimulatorState):
                     "paid_at": None if is_latest else iso(issued + timedelta(days=7)),
                     "type": "usage",
                     "usage": usage,
-                    "total": round(usage * 0.29 + 10.99, 2),
+                    "total": sub.invoice_total(cursor, usage),
                 }
             )
             cursor = following
+        invoices += sub.prepayment_invoices(now)
         return [invoice for invoice in invoices if invoice["issued_at"] <= iso(now)]
 
     async def _submit_meter_reading(self, request: web.Request) -> web.Response:

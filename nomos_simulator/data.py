@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 import hashlib
+import math
 from zoneinfo import ZoneInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -157,6 +158,12 @@ class Subscription:
     price_overrides: dict[datetime, float | None] = field(default_factory=dict)
     # Invoiced kWh that differ from the meter (first day of the month -> kWh), to test checks.
     invoice_overrides: dict[date, float] = field(default_factory=dict)
+    # How the household uses power: "flat" (one daily shape and noise) or "family"
+    # (workdays and weekends, seasons, public holidays, a summer holiday away). A
+    # profile other than "flat" is billed at the quarter-hour prices, as Nomos bills.
+    profile: str = "flat"
+    # A monthly advance payment (EUR): a prepayment invoice on each month's 1st.
+    prepayment: float | None = None
 
     @property
     def id(self) -> str:
@@ -300,6 +307,8 @@ class Subscription:
 
     def quarter_usage(self, moment: datetime) -> float:
         """Return the final kWh of one quarter-hour for a smart meter (fed in, for feed-in)."""
+        if self.profile == "family":
+            return family_quarter_usage(self.key, moment)
         local = moment.astimezone(BERLIN)
         hour = local.hour + local.minute / 60
         if self.kind == "feed_in":
@@ -311,6 +320,86 @@ class Subscription:
         profile = 1 + 1.2 * _bump(hour, 7.5, 1.0) + 2.0 * _bump(hour, 19.5, 2.0)
         noise = 0.6 + 0.8 * unit_hash("usage", self.key, moment)
         return round(base * profile * noise, 3)
+
+    # Invoices --------------------------------------------------------------
+
+    def supplied(self, moment: datetime) -> bool:
+        """Return whether a quarter-hour lies within the supply."""
+        return (self.start_at is None or moment >= self.start_at) and (
+            self.end_at is None or moment < self.end_at
+        )
+
+    def invoice_total(self, first: date, usage: float) -> float:
+        """Return a month's invoice total (EUR) for the invoiced kWh.
+
+        The flat households keep their historic flat rate; the others pay each
+        metered quarter-hour at its all-in price plus the plan's base fee (pro rata
+        in a month the supply starts or ends), nothing else (metering is billed
+        apart). Totals are kept: listing invoices would price every month again.
+        """
+        if self.profile == "flat":
+            return round(usage * 0.29 + 10.99, 2)
+        key = (self.key, self.start_at, self.end_at, first, usage)
+        if key not in _MONTH_TOTAL or self.price_overrides:
+            _MONTH_TOTAL[key] = self._billed(first)
+        return _MONTH_TOTAL[key]
+
+    def _billed(self, first: date) -> float:
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        energy = 0.0
+        supplied_days = 0
+        day = first
+        while day < following:
+            quarters = [moment for moment in quarters_of_day(day) if self.supplied(moment)]
+            supplied_days += bool(quarters)
+            for moment in quarters:
+                price = self.price_item(moment)["amount"]
+                if isinstance(price, int | float):
+                    energy += self.quarter_usage(moment) * price / 100
+            day += timedelta(days=1)
+        fee = DYNAMIC_PLAN_FEE * supplied_days / (following - first).days
+        return round(energy + fee, 2)
+
+    def prepayment_invoices(self, now: datetime) -> list[dict[str, object]]:
+        """Return the advance payments charged so far: one on each supplied month's 1st.
+
+        Each covers its month (period_start/period_end) and is paid by direct
+        debit five days after it is issued.
+        """
+        if self.prepayment is None or self.start_at is None:
+            return []
+        first = self.start_at.astimezone(BERLIN).date().replace(day=1)
+        invoices: list[dict[str, object]] = []
+        number = 0
+        while local_midnight(first) <= now and (
+            self.end_at is None or local_midnight(first) < self.end_at
+        ):
+            following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            number += 1
+            issued = local_midnight(first) + timedelta(hours=6)
+            paid = issued + timedelta(days=5)
+            if issued <= now:
+                invoices.append(
+                    {
+                        "object": "invoice",
+                        "id": f"inv_{self.id[4:15]}p{number:012d}",
+                        "customer": self.customer.id,
+                        "subscription": self.id,
+                        "invoice_number": f"{self.number}-A{number:03d}",
+                        "month": first.month,
+                        "year": first.year,
+                        "period_start": iso(local_midnight(first)),
+                        "period_end": iso(local_midnight(following)),
+                        "period_number": number,
+                        "status": "paid" if paid <= now else "open",
+                        "issued_at": iso(issued),
+                        "paid_at": iso(paid) if paid <= now else None,
+                        "type": "prepayment",
+                        "total": self.prepayment,
+                    }
+                )
+            first = following
+        return invoices
 
 
 def _month_usage(sub: Subscription, first: date, following: date) -> float:
@@ -330,6 +419,83 @@ def _month_usage(sub: Subscription, first: date, following: date) -> float:
 
 
 _MONTH_USAGE: dict[tuple[object, ...], float] = {}
+_MONTH_TOTAL: dict[tuple[object, ...], float] = {}
+
+
+# The dynamic plan's monthly base fee (EUR incl. VAT), as `GET /plans/{id}` serves it.
+DYNAMIC_PLAN_FEE = 10.99
+
+
+def easter_sunday(year: int) -> date:
+    """Return Easter Sunday (the Gregorian computus)."""
+    golden = year % 19
+    century, rest = divmod(year, 100)
+    leap_c, leap_r = divmod(century, 4)
+    moon = (century - (century + 8) // 25 + 1) // 3
+    epact = (19 * golden + century - leap_c - moon + 15) % 30
+    weekday = (32 + 2 * leap_r + 2 * (rest // 4) - epact - rest % 4) % 7
+    offset = (golden + 11 * epact + 22 * weekday) // 451
+    month, day = divmod(epact + weekday - 7 * offset + 114, 31)
+    return date(year, month, day + 1)
+
+
+def public_holidays(year: int) -> set[date]:
+    """Return Germany's nationwide public holidays of a year."""
+    easter = easter_sunday(year)
+    return {
+        date(year, 1, 1),
+        easter - timedelta(days=2),
+        easter + timedelta(days=1),
+        date(year, 5, 1),
+        easter + timedelta(days=39),
+        easter + timedelta(days=50),
+        date(year, 10, 3),
+        date(year, 12, 25),
+        date(year, 12, 26),
+    }
+
+
+def family_away(day: date) -> bool:
+    """Return whether the family is on its summer holiday: two weeks from August's 1st Saturday."""
+    first_saturday = date(day.year, 8, 1) + timedelta(days=(5 - date(day.year, 8, 1).weekday()) % 7)
+    return first_saturday <= day < first_saturday + timedelta(days=14)
+
+
+# A family house (two adults, two children, about 4,500 kWh a year), in kW by time of
+# day: (base, ((height, centre hour, width), ...)). Workdays: breakfast, a home-office
+# lunch, the children in the afternoon, cooking and washing in the evening. Saturdays
+# start later; Sundays and public holidays have a big lunch.
+FAMILY_LOADS: dict[str, tuple[float, tuple[tuple[float, float, float], ...]]] = {
+    "workday": (0.155, ((1.0, 6.75, 0.6), (0.32, 12.5, 1.0), (0.27, 16.0, 1.5), (1.17, 19.0, 1.6))),
+    "saturday": (0.17, ((0.8, 9.0, 1.0), (0.5, 12.75, 1.0), (0.27, 16.0, 1.5), (1.0, 19.0, 1.8))),
+    "sunday": (0.17, ((0.8, 9.5, 1.1), (0.9, 12.5, 0.9), (0.32, 16.0, 1.5), (0.9, 18.75, 1.8))),
+}
+# What stays on while the family is away: fridge, freezer, router, standby (kW).
+FAMILY_AWAY_LOAD = 0.14
+# Winter uses a quarter more than the average day, summer a quarter less (lights, the
+# circulation pump, the tumble dryer); the peak is in mid-January.
+FAMILY_SEASON = 0.25
+
+
+def family_day_kind(day: date) -> str:
+    """Return "workday", "saturday" or "sunday" (public holidays are Sundays)."""
+    if day.weekday() == 6 or day in public_holidays(day.year):
+        return "sunday"
+    return "saturday" if day.weekday() == 5 else "workday"
+
+
+def family_quarter_usage(key: str, moment: datetime) -> float:
+    """Return the family's kWh in one quarter-hour (Berlin wall-clock time)."""
+    local = moment.astimezone(BERLIN)
+    day = local.date()
+    noise = 0.75 + 0.5 * unit_hash("usage", key, moment)
+    if family_away(day):
+        return round(FAMILY_AWAY_LOAD * 0.25 * noise, 3)
+    hour = local.hour + local.minute / 60
+    base, bumps = FAMILY_LOADS[family_day_kind(day)]
+    load = base + sum(height * _bump(hour, centre, width) for height, centre, width in bumps)
+    season = 1 + FAMILY_SEASON * math.cos(2 * math.pi * (day.timetuple().tm_yday - 15) / 365.25)
+    return round(load * season * 0.25 * noise, 3)
 
 
 def _bump(hour: float, center: float, width: float) -> float:
@@ -424,4 +590,29 @@ def seed_accounts() -> tuple[list[Customer], list[Subscription]]:
             (4, "H4NN4DG4", 2800),
         )
     ]
-    return [anna, ben, clara, david, emma, felix, greta, hanna], subscriptions
+    # Jonas's family house: a year and more of smart-meter history whose usage follows
+    # the week, the seasons and the holidays; a monthly advance payment besides the
+    # monthly invoices, which bill each quarter-hour at its price.
+    jonas = Customer(
+        "jonas",
+        "Jonas",
+        "Becker",
+        "jonas@example.com",
+        street="Lindenweg",
+        house_number="7",
+        zip="14467",
+        city="Potsdam",
+    )
+    subscriptions.append(
+        Subscription(
+            "jonas-family",
+            jonas,
+            "J0N4SF4M",
+            "smart",
+            datetime(2025, 1, 1, tzinfo=UTC) - timedelta(hours=1),
+            estimated_usage=4500,
+            profile="family",
+            prepayment=125.0,
+        )
+    )
+    return [anna, ben, clara, david, emma, felix, greta, hanna, jonas], subscriptions

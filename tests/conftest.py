@@ -41,6 +41,7 @@ EMMA = "emma@example.com"  # no subscription yet
 FELIX = "felix@example.com"  # a consumption and a feed-in (solar) subscription
 GRETA = "greta@example.com"  # time-variable grid fees (§14a module 3)
 HANNA = "hanna@example.com"  # four analog flats, smart meter orders at four steps
+JONAS = "jonas@example.com"  # a family house: weekdays, seasons, holidays, prepayments
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -39,7 +39,8 @@ PRICES = {
 }
 BUYS_POWER = {"cheap_period", "next_cheap_start", "price_calendar"}
 SMART_USAGE = {"latest_day_consumption", "latest_day_cost", "month_consumption", "month_cost"}
-SMART_CONSUMPTION = PRICES | BUYS_POWER | SMART_USAGE | {"invoice_status"}
+# What will this month's invoice be? (expected_invoice)
+SMART_CONSUMPTION = PRICES | BUYS_POWER | SMART_USAGE | {"invoice_status", "expected_invoice"}
 FEED_IN = {
     "current_payout_ct",
     "current_payout",
@@ -53,7 +54,7 @@ FEED_IN = {
     "month_payout",
     "invoice_status",
 }
-MOST_ENABLED = 15
+MOST_ENABLED = 16
 
 
 def enabled_by_device(hass: HomeAssistant, entry_id: str) -> dict[str, set[str]]:
@@ -99,7 +100,7 @@ async def test_a_few_entities_per_contract_are_on_by_default(
     email: str,
     expected: dict[str, set[str]],
 ) -> None:
-    """Per contract, the daily questions and nothing else; at most 15 entities."""
+    """Per contract, the daily questions and nothing else; at most 16 entities."""
     freezer.move_to(berlin(2026, 11, 29, 15, 0))
     entry = await add_entry(email)
     enabled = enabled_by_device(hass, entry.entry_id)

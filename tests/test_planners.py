@@ -41,6 +41,8 @@ ADVANCED_FIELDS = (
     "price_cap_ct",
     "runs_per_day",
     "sg_ready",
+    "profile",
+    "group",
 )
 START = "sensor.dishwasher_planned_start"
 END = "sensor.dishwasher_planned_end"
@@ -432,6 +434,8 @@ async def test_the_form_shows_only_the_chosen_deadline(
             *(["earliest_start", "weekend_deadline", "runs_per_day"] if mode == "daily" else []),
             "ready_entity",
             "ready_state",
+            "profile",
+            "group",
             "sg_ready",
             "price_cap_ct",
         ]
@@ -475,6 +479,8 @@ async def test_reconfigure_keeps_or_switches_the_mode(
         "price_cap_ct": None,
         "runs_per_day": 1,
         "sg_ready": False,
+        "profile": None,
+        "group": None,
         "enabled": True,
     }
     attributes = hass.states.get("binary_sensor.car_run_now").attributes

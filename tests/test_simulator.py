@@ -32,7 +32,19 @@ from nomos_simulator import (
 )
 from nomos_simulator.data import quarters_of_day
 
-from .conftest import ANNA, BEN, CLARA, DAVID, EMMA, FELIX, GRETA, HANNA, query_of, sign_in_on_nomos
+from .conftest import (
+    ANNA,
+    BEN,
+    CLARA,
+    DAVID,
+    EMMA,
+    FELIX,
+    GRETA,
+    HANNA,
+    JONAS,
+    query_of,
+    sign_in_on_nomos,
+)
 
 # Nomos's spec of the version the simulator serves (and the client pins, see below).
 SPEC_PATH = Path(__file__).parent / "fixtures" / f"openapi.{API_VERSION}.json"
@@ -481,6 +493,7 @@ async def test_admin_api(simulator: NomosSimulator, http: aiohttp.ClientSession)
         FELIX,
         GRETA,
         HANNA,
+        JONAS,
     }
     clock = await (await http.post("/_sim/clock", json={"now": "2026-06-01T10:00:00Z"})).json()
     assert clock["now"] == "2026-06-01T10:00:00Z"

@@ -21,7 +21,7 @@ from homeassistant.helpers.typing import ConfigType
 from .access import AccessMonitor
 from .api import OAuthTokenProvider, forget_refreshes
 from .cache import NomosCache
-from .const import AUTH_PERSONAL, CONF_AUTH_TYPE, DOMAIN
+from .const import AUTH_PERSONAL, CONF_AUTH_TYPE, CONF_IMPORT_LIMIT_KW, DOMAIN
 from .coordinator import (
     NomosConfigEntry,
     NomosRuntimeData,
@@ -31,7 +31,8 @@ from .coordinator import (
 from .energy_coordinator import EnergyCoordinator
 from .migration import async_migrate_entry as async_migrate_entry  # Home Assistant calls it
 from .nomos_client import ClientCredentialsTokens, NomosClient
-from .planners import PlannerManager, subentry_signature
+from .planner_config import subentry_signature
+from .planners import PlannerManager
 from .repairs import async_remove_notices, async_update_subscription_issues
 from .services import async_setup_services
 
@@ -40,6 +41,7 @@ PLATFORMS: list[Platform] = [
     Platform.BUTTON,
     Platform.CALENDAR,
     Platform.EVENT,
+    Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
     Platform.TIME,
@@ -73,7 +75,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
     energy_cached = energy.start_from_cache()
     energy.companion.start()  # §14a modules and meter orders: from the cache, or fetched now
 
-    planners = PlannerManager(prices, cache, dict(entry.subentries))
+    planners = PlannerManager(
+        prices, cache, dict(entry.subentries), entry.options.get(CONF_IMPORT_LIMIT_KW)
+    )
     entry.runtime_data = NomosRuntimeData(
         client=client,
         tokens=tokens,

@@ -38,14 +38,17 @@ import voluptuous as vol
 
 from .coordinator import NomosRuntimeData
 from .entity import shifts_load
-from .planners import (
+from .load_profiles import PRESETS, ProfileError, format_profile, parse_profile, preset_of
+from .planner_config import (
     CONF_DEADLINE,
     CONF_DURATION_MINUTES,
     CONF_EARLIEST_START,
     CONF_ENABLED,
+    CONF_GROUP,
     CONF_MAY_PAUSE,
     CONF_POWER_KW,
     CONF_PRICE_CAP_CT,
+    CONF_PROFILE,
     CONF_READY_ENTITY,
     CONF_READY_STATE,
     CONF_RUNS_PER_DAY,
@@ -77,6 +80,8 @@ _ADVANCED_FIELDS = (
     CONF_PRICE_CAP_CT,
     CONF_RUNS_PER_DAY,
     CONF_SG_READY,
+    CONF_PROFILE,
+    CONF_GROUP,
 )
 # What can say an appliance is ready: on/off entities, or any state of a sensor or select.
 READY_DOMAINS = ["binary_sensor", "switch", "input_boolean", "sensor", "select", "input_select"]
@@ -204,6 +209,11 @@ def _schema(mode: str, choices: dict[str, str]) -> vol.Schema:
         EntitySelectorConfig(domain=READY_DOMAINS)
     )
     advanced[vol.Optional(CONF_READY_STATE)] = TextSelector()
+    # A preset, or a profile typed in (kW per quarter-hour, "|" between steps).
+    advanced[vol.Optional(CONF_PROFILE)] = SelectSelector(
+        SelectSelectorConfig(options=list(PRESETS), custom_value=True, translation_key=CONF_PROFILE)
+    )
+    advanced[vol.Optional(CONF_GROUP)] = TextSelector()
     advanced[vol.Required(CONF_SG_READY, default=False)] = BooleanSelector()
     advanced[vol.Optional(CONF_PRICE_CAP_CT)] = NumberSelector(
         NumberSelectorConfig(
@@ -221,6 +231,16 @@ def _appliance_data(
     duration = timedelta(**{k: float(v) for k, v in user_input[CONF_DURATION].items()})
     if not str(user_input.get(CONF_NAME, "")).strip():
         return {}, "name_missing"
+    advanced = user_input.get(ADVANCED) or {}
+    chosen = str(advanced.get(CONF_PROFILE) or "").strip()
+    profile_text = PRESETS.get(chosen, chosen) or None
+    if profile_text is not None:
+        try:
+            profile = parse_profile(profile_text)
+        except ProfileError as err:
+            return {}, err.reason
+        duration = profile.quarters * timedelta(minutes=15)  # the run time is the profile's
+        profile_text = format_profile(profile)
     if not timedelta(minutes=15) <= duration <= MAX_RUN:
         return {}, "duration_range"
     daily = mode == DEADLINE_DAILY
@@ -228,7 +248,6 @@ def _appliance_data(
     if not daily and within < duration:
         return {}, "within_too_short"
     subscription_id = user_input.get(CONF_SUBSCRIPTION_ID) or next(iter(choices))
-    advanced = user_input.get(ADVANCED) or {}
     data = {
         CONF_SUBSCRIPTION_ID: subscription_id,
         CONF_DURATION_MINUTES: int(duration.total_seconds() // 60),
@@ -243,6 +262,8 @@ def _appliance_data(
         CONF_PRICE_CAP_CT: advanced.get(CONF_PRICE_CAP_CT),
         CONF_RUNS_PER_DAY: int(advanced.get(CONF_RUNS_PER_DAY) or 1) if daily else 1,
         CONF_SG_READY: bool(advanced.get(CONF_SG_READY)),
+        CONF_PROFILE: profile_text,
+        CONF_GROUP: str(advanced.get(CONF_GROUP) or "").strip() or None,
     }
     if not run_fits(spec_from_data("", data)):
         return {}, "run_does_not_fit"
@@ -259,6 +280,8 @@ def _form_values(title: str, data: dict[str, Any]) -> dict[str, Any]:
         ADVANCED: {key: data[key] for key in _ADVANCED_FIELDS if data.get(key) not in (None, "")}
         | {CONF_MAY_PAUSE: bool(data.get(CONF_MAY_PAUSE, False))},
     }
+    if (preset := preset_of(data.get(CONF_PROFILE))) in PRESETS:
+        values[ADVANCED][CONF_PROFILE] = preset  # shown as the preset's name
     if data.get(CONF_DEADLINE):
         values[CONF_DEADLINE] = data[CONF_DEADLINE]
     if data.get(CONF_WITHIN_MINUTES):

@@ -14,18 +14,21 @@ Pure logic, no Home Assistant imports. A plan never uses an unknown price:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 import itertools
 from typing import Any
 
-from .price_schedule import BERLIN, PriceInterval
+from .household_plan import PLANNED, Load, plan_household
+from .load_profiles import Profile
+from .price_schedule import BERLIN, CT_PER_EUR, PriceInterval
 from .windows import Window, WindowError, find_window, intervals_needed
 
 QUARTER = timedelta(minutes=15)
 # The quarter-hour in progress counts when it began less than this ago.
 GRACE = timedelta(minutes=1)
 SATURDAY = 5
+HOURS_PER_QUARTER = QUARTER / timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,8 @@ class ApplianceSpec:
     runs_per_day: int = 1
     # A heat pump: its planner also says block / normal / boost (SG Ready).
     sg_ready: bool = False
+    # A program's power per quarter-hour; its run time is the profile's length.
+    profile: Profile | None = None
 
     def deadline_on(self, day: date) -> time | None:
         """Return the daily deadline on a Berlin day (weekends may differ)."""
@@ -234,7 +239,11 @@ def make_plan(
     complete = known_until >= deadline
     window = None
     cap_met = None
-    if complete:
+    if complete and spec.profile is not None:
+        planned = _program_run(spec, spec.profile, usable)
+        if planned is not None:
+            return replace(planned, deadline=deadline, planned_at=now, not_before=not_before)
+    elif complete:
         window, cap_met = _cheapest(spec, usable)
     if window is None:
         latest = max(deadline - needed * QUARTER, start)
@@ -264,6 +273,50 @@ def make_plan(
         cost_now_eur=cost_now,
         not_before=not_before,
         cap_met=cap_met,
+    )
+
+
+def _program_run(
+    spec: ApplianceSpec, profile: Profile, usable: Sequence[PriceInterval]
+) -> Plan | None:
+    """Return the cheapest run of a program whose power follows its profile (None: none fits).
+
+    The exact placement of household_plan for one load: each quarter-hour
+    weighted by the power drawn in it, never a pause inside a step.
+    """
+    if not usable:
+        return None
+    load = Load(
+        key=spec.name,
+        earliest=usable[0].start,
+        deadline=usable[-1].end,
+        profile_kw=profile.kw,
+        pausable=profile.pausable(spec.may_pause),
+        price_cap_ct=spec.price_cap_ct,
+    )
+    planned = plan_household([load], usable)[spec.name]
+    if planned.status != PLANNED or planned.cost_eur is None:
+        return None
+    right_away = usable[: profile.quarters]
+    gap_free = all(a.end == b.start for a, b in itertools.pairwise(right_away))
+    prices_now = [interval.price_ct for interval in right_away]
+    cost_now = (
+        sum(kw * (price or 0.0) for kw, price in zip(profile.kw, prices_now, strict=True))
+        * HOURS_PER_QUARTER
+        / CT_PER_EUR
+        if len(right_away) == profile.quarters and gap_free and None not in prices_now
+        else None
+    )
+    return Plan(
+        segments=planned.segments,
+        deadline=usable[-1].end,
+        planned_at=usable[0].start,
+        reason="cheapest",
+        prices_complete=True,
+        average_ct=planned.cost_eur * CT_PER_EUR / profile.energy_kwh,
+        cost_eur=planned.cost_eur,
+        cost_now_eur=cost_now,
+        cap_met=planned.cap_met if spec.price_cap_ct is not None else None,
     )
 
 

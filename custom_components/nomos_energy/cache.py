@@ -19,6 +19,7 @@ from .daily_totals import DayTotal
 from .nomos_client import NomosError, Subscription
 from .nomos_client.models import Fields
 from .price_schedule import PriceSchedule
+from .usage_profile import UsageProfile
 
 STORAGE_VERSION = 1
 # Writes are batched briefly; Home Assistant flushes pending writes on shutdown.
@@ -216,6 +217,10 @@ def _quote(data: Any) -> tuple[date, dict[str, Any]]:
     return _day(data["day"]), dict(data["answer"])
 
 
+def _fee(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def _comparison(settings: Any) -> tuple[float, ...] | None:
     if settings is None:
         return None
@@ -254,6 +259,10 @@ class NomosCache:
         self.companion: CompanionState | None = None
         # The grid-fee comparison's answer per subscription, and the Berlin day it holds for.
         self.quotes: dict[str, tuple[date, dict[str, Any]]] = {}
+        # Each subscription's day shapes (the expected invoice), from the daily import.
+        self.usage_profiles: dict[str, UsageProfile] = {}
+        # Each plan's monthly base fee (EUR; None: the plan names none), read once.
+        self.plan_fees: dict[str, float | None] = {}
 
     async def async_load(self) -> None:
         """Load what was stored; damage is dropped part by part, never fatal.
@@ -289,6 +298,8 @@ class NomosCache:
         self.energy_run_at = sections.value("energy_run_at", _aware, None)
         self.companion = sections.value("companion", CompanionState.from_json, None)
         self.quotes = sections.section("quotes", _quote)
+        self.usage_profiles = sections.section("usage_profiles", UsageProfile.from_json)
+        self.plan_fees = sections.section("plan_fees", _fee)
         newer = self._store.migrated_from
         if newer is not None and newer > STORAGE_VERSION:
             LOGGER.warning(
@@ -369,6 +380,21 @@ class NomosCache:
         } | {subscription_id: (day, answer)}
         self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
+    def set_usage_profile(self, subscription_id: str, profile: UsageProfile | None) -> None:
+        """Remember a subscription's day shapes, unless older than the kept ones (or none).
+
+        Re-importing an old range (the import action) shapes old days: not kept.
+        """
+        kept = self.usage_profiles.get(subscription_id)
+        if profile is not None and (kept is None or profile.last_day >= kept.last_day):
+            self.usage_profiles[subscription_id] = profile
+            self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
+    def set_plan_fee(self, plan_id: str, fee: float | None) -> None:
+        """Remember a plan's monthly base fee (None: Nomos names none for this sign-in)."""
+        self.plan_fees[plan_id] = fee
+        self._store.async_delay_save(self._data_to_save, SAVE_DELAY)
+
     def _data_to_save(self) -> dict[str, Any]:
         return {
             "subscriptions": None
@@ -398,6 +424,10 @@ class NomosCache:
                 sub_id: {"day": day.isoformat(), "answer": answer}
                 for sub_id, (day, answer) in self.quotes.items()
             },
+            "usage_profiles": {
+                sub_id: profile.to_json() for sub_id, profile in self.usage_profiles.items()
+            },
+            "plan_fees": self.plan_fees,
         }
 
     async def async_flush(self) -> None:

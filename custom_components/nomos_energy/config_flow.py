@@ -39,7 +39,7 @@ from .nomos_client import (
     request_client_credentials_token,
 )
 from .options_flow import NomosOptionsFlow
-from .planners import SUBENTRY_APPLIANCE
+from .planner_config import SUBENTRY_APPLIANCE
 
 
 class AccountNotIdentified(Exception):

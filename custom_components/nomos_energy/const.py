@@ -87,3 +87,5 @@ DEFAULT_PERIOD_MIN_MINUTES: Final = 60
 # A fixed-price tariff to compare with: working price (ct/kWh) and base fee (EUR a month).
 CONF_COMPARISON_PRICE: Final = "comparison_price_ct"
 CONF_COMPARISON_BASE_FEE: Final = "comparison_base_fee"
+# The household's import limit (kW): appliances are then planned together under it.
+CONF_IMPORT_LIMIT_KW: Final = "import_limit_kw"

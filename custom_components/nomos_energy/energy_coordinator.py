@@ -49,6 +49,7 @@ from .energy import (
 )
 from .energy_data import EnergyData
 from .invoice_check import InvoiceCheck, check_invoice
+from .invoice_inputs import async_keep_invoice_inputs
 from .issues import async_update_invoice_issue
 from .nomos_client import Invoice, NomosClient, NomosError, Subscription
 from .price_coordinator import PriceCoordinator
@@ -61,6 +62,7 @@ from .price_schedule import (
     local_date,
 )
 from .subscription_coordinator import SubscriptionCoordinator
+from .usage_profile import PROFILE_QUARTERS
 from .usage_statistics import (
     HourlyUsage,
     QuarterUsage,
@@ -313,6 +315,7 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
         range again, and no gap stays behind.
         """
         hours: list[HourlyUsage] = []
+        recent: list[QuarterUsage] = []  # the newest weeks shape the household's day profile
         async with self.import_lock:
             # Chunks are stored in order: after one is not, the mark stays before it.
             stored = True
@@ -328,6 +331,7 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
                     ),
                 )
                 hours.extend(chunk_hours)
+                recent = [*recent, *chunk.quarters][-PROFILE_QUARTERS:]
                 # Per-day totals for the day and month sensors (read at every moment),
                 # and each day's benefit and saving as statistics for graphs over time.
                 totals = day_totals(chunk.quarters)
@@ -339,6 +343,8 @@ class EnergyCoordinator(NomosCoordinator[dict[str, EnergyData]]):
                 known = self.cache.imported_until.get(subscription.id)
                 if stored and (known is None or chunk.end > known):
                     self.cache.set_imported_until(subscription.id, chunk.end)
+            fixed = self.comparison.fixed_charges_month
+            await async_keep_invoice_inputs(self.cache, self.client, subscription, recent, fixed)
         return hours
 
     def _not_stored(self, start: date) -> None:

@@ -18,6 +18,7 @@ import voluptuous as vol
 from .const import (
     CONF_COMPARISON_BASE_FEE,
     CONF_COMPARISON_PRICE,
+    CONF_IMPORT_LIMIT_KW,
     CONF_LEVEL_THRESHOLDS,
     CONF_MONTHLY_FIXED_CHARGES,
     CONF_PERIOD_MARGIN,
@@ -84,6 +85,9 @@ class NomosOptionsFlow(OptionsFlow):
                             user_input.get(CONF_COMPARISON_BASE_FEE) or 0
                         ),
                         CONF_PERIOD_MIN_MINUTES: int(user_input[CONF_PERIOD_MIN_MINUTES]),
+                        CONF_IMPORT_LIMIT_KW: float(user_input[CONF_IMPORT_LIMIT_KW])
+                        if user_input.get(CONF_IMPORT_LIMIT_KW)
+                        else None,
                     }
                 )
         options = self.config_entry.options
@@ -131,6 +135,11 @@ class NomosOptionsFlow(OptionsFlow):
                     min=0, max=500, step=0.01, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
                 )
             )
+        fields[vol.Optional(CONF_IMPORT_LIMIT_KW)] = NumberSelector(
+            NumberSelectorConfig(
+                min=1, max=100, step=0.1, mode=NumberSelectorMode.BOX, unit_of_measurement="kW"
+            )
+        )
         schema = vol.Schema(fields)
         fixed_charges = options.get(CONF_MONTHLY_FIXED_CHARGES)
         if fixed_charges is None:
@@ -142,6 +151,7 @@ class NomosOptionsFlow(OptionsFlow):
             CONF_COMPARISON_PRICE: options.get(CONF_COMPARISON_PRICE, 0),
             CONF_COMPARISON_BASE_FEE: options.get(CONF_COMPARISON_BASE_FEE, 0),
             CONF_PERIOD_MIN_MINUTES: min_minutes,
+            CONF_IMPORT_LIMIT_KW: options.get(CONF_IMPORT_LIMIT_KW),
             **dict(zip(LEVEL_THRESHOLD_KEYS, current, strict=True)),
         }
         if user_input is not None:

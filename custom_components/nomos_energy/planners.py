@@ -10,9 +10,8 @@ no request to Nomos.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
@@ -25,80 +24,24 @@ from homeassistant.util import dt as dt_util
 from .appliance_plan import (
     ApplianceSpec,
     Plan,
-    deadlines,
-    earliest_start,
     first_start,
     make_plan,
     next_deadline,
 )
 from .cache import NomosCache
 from .const import DOMAIN
+from .joint_plans import Request, plan_together
+from .planner_config import (
+    CONF_GROUP,
+    CONF_SUBSCRIPTION_ID,
+    SUBENTRY_APPLIANCE,
+    run_fits,
+    settings_of,
+    spec_from_data,
+    spec_from_subentry,
+)
 from .price_coordinator import PriceCoordinator
 from .price_schedule import PriceSchedule, local_date
-
-SUBENTRY_APPLIANCE = "appliance"
-CONF_SUBSCRIPTION_ID = "subscription_id"
-CONF_DURATION_MINUTES = "duration_minutes"
-CONF_DEADLINE = "deadline"
-CONF_WITHIN_MINUTES = "within_minutes"
-CONF_MAY_PAUSE = "may_pause"
-CONF_POWER_KW = "power_kw"
-CONF_WEEKEND_DEADLINE = "weekend_deadline"
-CONF_EARLIEST_START = "earliest_start"
-CONF_ENABLED = "enabled"
-CONF_READY_ENTITY = "ready_entity"
-CONF_READY_STATE = "ready_state"
-CONF_PRICE_CAP_CT = "price_cap_ct"
-CONF_RUNS_PER_DAY = "runs_per_day"
-CONF_SG_READY = "sg_ready"
-# What a homeowner changes from the dashboard (time and switch entities): a change
-# plans again at once, without reloading the entry.
-EVERYDAY_SETTINGS = (CONF_DEADLINE, CONF_WEEKEND_DEADLINE, CONF_EARLIEST_START, CONF_ENABLED)
-
-
-def _time(value: Any) -> time | None:
-    return time.fromisoformat(value) if value else None
-
-
-def spec_from_subentry(subentry: ConfigSubentry) -> ApplianceSpec:
-    """Return the appliance a subentry describes."""
-    return spec_from_data(subentry.title, subentry.data)
-
-
-def spec_from_data(title: str, data: Mapping[str, Any]) -> ApplianceSpec:
-    """Return the appliance a subentry's title and data describe."""
-    deadline = data.get(CONF_DEADLINE)
-    within = data.get(CONF_WITHIN_MINUTES)
-    return ApplianceSpec(
-        name=title,
-        duration=timedelta(minutes=int(data[CONF_DURATION_MINUTES])),
-        deadline=_time(deadline),
-        within=timedelta(minutes=int(within)) if within and not deadline else None,
-        may_pause=bool(data.get(CONF_MAY_PAUSE, False)),
-        power_kw=float(data[CONF_POWER_KW]) if data.get(CONF_POWER_KW) else None,
-        weekend_deadline=_time(data.get(CONF_WEEKEND_DEADLINE)) if deadline else None,
-        earliest_start=_time(data.get(CONF_EARLIEST_START)) if deadline else None,
-        enabled=bool(data.get(CONF_ENABLED, True)),
-        ready_entity=data.get(CONF_READY_ENTITY) or None,
-        ready_state=str(data.get(CONF_READY_STATE) or "on"),
-        price_cap_ct=None
-        if data.get(CONF_PRICE_CAP_CT) is None
-        else float(data[CONF_PRICE_CAP_CT]),
-        runs_per_day=int(data.get(CONF_RUNS_PER_DAY) or 1) if deadline else 1,
-        sg_ready=bool(data.get(CONF_SG_READY, False)),
-    )
-
-
-def run_fits(spec: ApplianceSpec) -> bool:
-    """Return whether every daily run of a week fits between its earliest start and deadline."""
-    monday = date(2026, 1, 5)
-    week = [
-        deadline
-        for day in (monday + timedelta(days=offset) for offset in range(7))
-        for deadline in deadlines(spec, day)
-        if local_date(deadline) == day
-    ]
-    return all(d - (earliest_start(spec, d) or d) >= spec.duration for d in week)
 
 
 @dataclass
@@ -113,17 +56,25 @@ class Planner:
     served_until: datetime | None = None
     # Berlin days whose daily run is skipped (the action).
     skipped_days: set[date] = field(default_factory=set)
+    # Appliances of one group never run at the same time (household planning).
+    group: str | None = None
 
 
 class PlannerManager:
     """Keeps every planner's plan current; entities read it on each price update."""
 
     def __init__(
-        self, prices: PriceCoordinator, cache: NomosCache, subentries: dict[str, ConfigSubentry]
+        self,
+        prices: PriceCoordinator,
+        cache: NomosCache,
+        subentries: dict[str, ConfigSubentry],
+        limit_kw: float | None = None,
     ) -> None:
         """Load the planners and their persisted plans."""
         self.prices = prices
         self.cache = cache
+        # The household's import limit (kW): with it, or with groups, plans are made together.
+        self.limit_kw = limit_kw
         self.planners: dict[str, Planner] = {}
         self._settings: dict[str, list[Any]] = {}
         for subentry_id, subentry in subentries.items():
@@ -131,20 +82,23 @@ class PlannerManager:
                 continue
             stored = cache.plans.get(subentry_id, {})
             planner = Planner(
-                subentry_id, spec_from_subentry(subentry), subentry.data[CONF_SUBSCRIPTION_ID]
+                subentry_id,
+                spec_from_subentry(subentry),
+                subentry.data[CONF_SUBSCRIPTION_ID],
+                group=str(subentry.data.get(CONF_GROUP) or "").strip().casefold() or None,
             )
             # The cache checked the stored plan's shape (a damaged one is not there).
             # A plan made for other settings (the appliance was changed) is made again,
             # unless its run has begun.
             plan = Plan.from_json(stored["plan"]) if stored.get("plan") else None
-            same_settings = stored.get("settings") == _settings(subentry)
+            same_settings = stored.get("settings") == settings_of(subentry)
             if plan is not None and (same_settings or plan.started(dt_util.utcnow())):
                 planner.plan = plan
             if stored.get("served_until"):
                 planner.served_until = datetime.fromisoformat(stored["served_until"])
             planner.skipped_days = {date.fromisoformat(day) for day in stored.get("skipped", [])}
             self.planners[subentry_id] = planner
-            self._settings[subentry_id] = _settings(subentry)
+            self._settings[subentry_id] = settings_of(subentry)
         self._seen: dict[str, PriceSchedule] = {}
 
     def start(self) -> CALLBACK_TYPE:
@@ -193,7 +147,7 @@ class PlannerManager:
             else:
                 changed |= self._refresh(planner, now, prices_arrived=False)
         if changed:
-            self._save()
+            self._commit()
             self.prices.async_update_listeners()
 
     @callback
@@ -207,7 +161,7 @@ class PlannerManager:
             self._seen[planner.subentry_id] = schedule
             changed |= self._refresh(planner, now, prices_arrived=arrived)
         if changed:
-            self._save()
+            self._commit()
 
     def _refresh(self, planner: Planner, now: datetime, *, prices_arrived: bool) -> bool:
         plan = planner.plan
@@ -269,7 +223,7 @@ class PlannerManager:
         if deadline - not_before < planner.spec.duration:
             raise _refused("run_does_not_fit", planner)
         self._plan(planner, now, deadline, not_before)
-        self._save()
+        self._commit()
         self.prices.async_update_listeners()
 
     def skip_day(self, subentry_id: str, day: date) -> None:
@@ -283,7 +237,7 @@ class PlannerManager:
         if plan is not None and local_date(plan.deadline) == day:
             planner.plan = None
             self._refresh(planner, now, prices_arrived=False)
-        self._save()
+        self._commit()
         self.prices.async_update_listeners()
 
     def change(self, subentry_id: str, key: str, value: Any) -> None:
@@ -309,17 +263,17 @@ class PlannerManager:
         changed = False
         for subentry_id, planner in self.planners.items():
             subentry = subentries.get(subentry_id)
-            if subentry is None or _settings(subentry) == self._settings[subentry_id]:
+            if subentry is None or settings_of(subentry) == self._settings[subentry_id]:
                 continue
             changed = True
-            self._settings[subentry_id] = _settings(subentry)
+            self._settings[subentry_id] = settings_of(subentry)
             planner.spec = spec_from_subentry(subentry)
             plan = planner.plan
             if plan is not None and (not planner.spec.enabled or not plan.started(now)):
                 planner.plan = None
             self._refresh(planner, now, prices_arrived=False)
         if changed:
-            self._save()
+            self._commit()
             self.prices.async_update_listeners()
 
     def replan(self, subentry_id: str) -> None:
@@ -335,7 +289,7 @@ class PlannerManager:
         within = planner.spec.within
         deadline = now + within if within else _next_daily_deadline(planner, now)
         self._plan(planner, now, deadline or now)
-        self._save()
+        self._commit()
         self.prices.async_update_listeners()
 
     def skip(self, subentry_id: str) -> None:
@@ -344,7 +298,7 @@ class PlannerManager:
         if planner.plan is not None:
             planner.served_until = planner.plan.deadline
         planner.plan = None
-        self._save()
+        self._commit()
         self.prices.async_update_listeners()
 
     def plans_for(self, subscription_id: str) -> list[tuple[Planner, Plan]]:
@@ -354,6 +308,43 @@ class PlannerManager:
             for planner in self.planners.values()
             if planner.subscription_id == subscription_id and planner.plan is not None
         ]
+
+    @property
+    def together(self) -> bool:
+        """Return whether the household plans its appliances together (a limit or groups)."""
+        return self.limit_kw is not None or any(planner.group for planner in self.planners.values())
+
+    def _commit(self) -> None:
+        """Plan together where the household asks for it, then keep the plans."""
+        if self.together:
+            now = dt_util.utcnow()
+            for subscription_id in {p.subscription_id for p in self.planners.values()}:
+                self._plan_together(subscription_id, now)
+        self._save()
+
+    def _plan_together(self, subscription_id: str, now: datetime) -> None:
+        """Place every run of a contract's appliances not yet begun, around those under way."""
+        planners = [p for p in self.planners.values() if p.subscription_id == subscription_id]
+        requests = []
+        for planner in planners:
+            plan = planner.plan
+            if plan is None:
+                continue
+            started = plan.started(now)
+            requests.append(
+                Request(
+                    key=planner.subentry_id,
+                    spec=planner.spec,
+                    group=planner.group,
+                    deadline=None if started else plan.deadline,
+                    not_before=plan.not_before,
+                    running=plan if started else None,
+                )
+            )
+        last = max((p.plan.deadline for p in planners if p.plan is not None), default=now)
+        known = self.prices.schedule(subscription_id).between(now - timedelta(minutes=15), last)
+        for key, plan in plan_together(requests, known, now, self.limit_kw).items():
+            self.planners[key].plan = plan
 
     def _save(self) -> None:
         self.cache.set_plans(
@@ -380,11 +371,6 @@ def _next_daily_deadline(planner: Planner, now: datetime) -> datetime | None:
     return deadline
 
 
-def _settings(subentry: ConfigSubentry) -> list[Any]:
-    """Return the appliance's settings in the cache's (JSON) shape."""
-    return [subentry.title, sorted([key, value] for key, value in subentry.data.items())]
-
-
 def _refused(key: str, planner: Planner) -> ServiceValidationError:
     return ServiceValidationError(
         translation_domain=DOMAIN,
@@ -399,25 +385,4 @@ def same_run(old: Plan, new: Plan | None) -> bool:
         new.segments,
         new.reason,
         new.prices_complete,
-    )
-
-
-def subentry_signature(subentries: dict[str, ConfigSubentry]) -> tuple[Any, ...]:
-    """Return what the planners are made of, to reload only when it changes.
-
-    The everyday settings are not part of it: the planners take them at once (apply).
-    """
-    return tuple(
-        sorted(
-            [
-                sid,
-                subentry.title,
-                sorted(
-                    [key, value]
-                    for key, value in subentry.data.items()
-                    if key not in EVERYDAY_SETTINGS
-                ),
-            ]
-            for sid, subentry in subentries.items()
-        )
     )

@@ -15,7 +15,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import NomosConfigEntry
 from .entity import PlannerEntity, add_planner_entities
-from .planners import CONF_ENABLED, Planner
+from .planner_config import CONF_ENABLED
+from .planners import Planner
 
 PARALLEL_UPDATES = 0
 

@@ -20,7 +20,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .appliance_plan import ApplianceSpec
 from .coordinator import NomosConfigEntry
 from .entity import PlannerEntity, add_planner_entities
-from .planners import CONF_DEADLINE, CONF_EARLIEST_START, CONF_WEEKEND_DEADLINE, Planner
+from .planner_config import CONF_DEADLINE, CONF_EARLIEST_START, CONF_WEEKEND_DEADLINE
+from .planners import Planner
 
 PARALLEL_UPDATES = 0
 

@@ -2,7 +2,8 @@
 
 A homeowner sees a few of them by default (the price now, its level, the
 day's range, the next cheap period, the latest day's and the month's usage
-and cost, the invoice); the rest start disabled, one click away.
+and cost, the invoice, the month's expected invoice); the rest start
+disabled, one click away.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .contract import (
 )
 from .feed import NomosPriceFeedSensor
 from .grid_fee import add_grid_fee_sensors
+from .invoice import ExpectedInvoiceSensor, has_expected_invoice
 from .outlook import AnnualUsageSensor
 from .periods import PERIOD_TIME_SENSORS, NomosPeriodTimeSensor
 from .planner import PLANNER_SENSORS, PlannerSensor, SgReadySensor
@@ -200,6 +202,15 @@ async def async_setup_entry(
         async_add_entities,
         lambda subscription: [AnnualUsageSensor(runtime.energy, subscription)],
         _consumption_metered,
+    )
+    track_subscriptions(
+        entry,
+        async_add_entities,
+        lambda subscription: [
+            ExpectedInvoiceSensor(runtime.energy, subscription, last_month=last_month)
+            for last_month in (False, True)
+        ],
+        has_expected_invoice,
     )
     for description in ENERGY_SENSORS:
         track_subscriptions(
