@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+import functools
 import hashlib
 import math
 from zoneinfo import ZoneInfo
@@ -439,20 +440,23 @@ def easter_sunday(year: int) -> date:
     return date(year, month, day + 1)
 
 
-def public_holidays(year: int) -> set[date]:
+@functools.cache
+def public_holidays(year: int) -> frozenset[date]:
     """Return Germany's nationwide public holidays of a year."""
     easter = easter_sunday(year)
-    return {
-        date(year, 1, 1),
-        easter - timedelta(days=2),
-        easter + timedelta(days=1),
-        date(year, 5, 1),
-        easter + timedelta(days=39),
-        easter + timedelta(days=50),
-        date(year, 10, 3),
-        date(year, 12, 25),
-        date(year, 12, 26),
-    }
+    return frozenset(
+        {
+            date(year, 1, 1),
+            easter - timedelta(days=2),
+            easter + timedelta(days=1),
+            date(year, 5, 1),
+            easter + timedelta(days=39),
+            easter + timedelta(days=50),
+            date(year, 10, 3),
+            date(year, 12, 25),
+            date(year, 12, 26),
+        }
+    )
 
 
 def family_away(day: date) -> bool:
@@ -484,6 +488,7 @@ def family_day_kind(day: date) -> str:
     return "saturday" if day.weekday() == 5 else "workday"
 
 
+@functools.cache  # asked for again and again: by usage, invoices and month totals
 def family_quarter_usage(key: str, moment: datetime) -> float:
     """Return the family's kWh in one quarter-hour (Berlin wall-clock time)."""
     local = moment.astimezone(BERLIN)
