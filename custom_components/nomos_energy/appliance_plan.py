@@ -216,6 +216,19 @@ def earliest_start(spec: ApplianceSpec, deadline: datetime) -> datetime | None:
     return max(candidate, previous)
 
 
+def window_start(
+    spec: ApplianceSpec, now: datetime, deadline: datetime, not_before: datetime | None = None
+) -> datetime:
+    """Return the first quarter-hour a run before `deadline` may use.
+
+    Not before now, and not before `not_before` (a one-off run) or else the daily rule's
+    earliest start.
+    """
+    start = first_start(now)
+    earliest = not_before or earliest_start(spec, deadline)
+    return max(start, earliest) if earliest is not None else start
+
+
 def make_plan(
     spec: ApplianceSpec,
     known: Sequence[PriceInterval],
@@ -227,10 +240,7 @@ def make_plan(
 
     The earliest start is `not_before` (a one-off run) or else the daily rule's.
     """
-    start = first_start(now)
-    earliest = not_before or earliest_start(spec, deadline)
-    if earliest is not None and earliest > start:
-        start = earliest
+    start = window_start(spec, now, deadline, not_before)
     usable = [
         interval for interval in known if start <= interval.start and interval.end <= deadline
     ]

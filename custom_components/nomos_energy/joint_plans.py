@@ -18,9 +18,8 @@ from .appliance_plan import (
     QUARTER,
     ApplianceSpec,
     Plan,
-    earliest_start,
-    first_start,
     make_plan,
+    window_start,
 )
 from .household_plan import LIMIT, PLANNED, Household, Load, plan_household
 from .price_schedule import CT_PER_EUR, PriceInterval
@@ -101,11 +100,9 @@ def _load(request: Request, plan: Plan, now: datetime) -> Load:
         if spec.profile is not None
         else (False, *((spec.may_pause,) * (quarters - 1)))
     )
-    start = first_start(now)
-    earliest = plan.not_before or earliest_start(spec, plan.deadline)
     return Load(
         key=request.key,
-        earliest=max(start, earliest) if earliest is not None else start,
+        earliest=window_start(spec, now, plan.deadline, plan.not_before),
         deadline=plan.deadline,
         profile_kw=step_powers(spec, quarters),
         pausable=pausable,
