@@ -389,9 +389,10 @@ def compare_with_oracle(
     return cost, exact.cost
 
 
-# A fixed seed: the heuristic is not exact. In about 1 in 1,000 random households (so
-# far always two energy targets of one group) it misses the 1 %; a test that failed at
-# random would tell nothing new. The same examples every run, plus the fixed corpus below.
+# A fixed seed: the heuristic is not exact. In about 1 in 400 random households (a
+# program and an energy target of one group or under the limit, or three programs under
+# the limit) it misses the 1 %; a test that failed at random would tell nothing new. The
+# same examples every run, plus the fixed corpus below.
 # Hypothesis warns about its own seeded generator when a seed is fixed; nothing of ours.
 @pytest.mark.filterwarnings("ignore:It looks like `register_random` was passed")
 @seed(20261025)
@@ -445,7 +446,16 @@ def random_household(seed: int) -> tuple[list[PriceInterval], list[Load], float 
     return intervals, loads, limit
 
 
-@pytest.mark.parametrize("seed", range(80))
+# Households the heuristic once missed by more than 1 %: a program pricing in the
+# quarter-hours its group mate or a target under the limit would rather take, quarter by
+# quarter, counted a target's saving (or move) once per quarter-hour it was given.
+REGRESSIONS = (164, 177, 243, 311, 441, 452, 517, 1418)
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [*range(80), *(pytest.param(seed, id=f"regression-{seed}") for seed in REGRESSIONS)],
+)
 def test_household_is_close_to_the_exact_optimum_on_a_fixed_corpus(seed: int) -> None:
     """The same check on households that do not change from run to run."""
     compare_with_oracle(*random_household(seed))

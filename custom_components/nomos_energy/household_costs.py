@@ -19,6 +19,8 @@ from .target_fill import TargetFill, TargetSpec, fill_targets
 # target has nowhere else to go: more than any price, yet finite, as the target may still
 # fit over its cap (the deadline wins) and a plan that leaves it out is judged as such.
 STRANDED_CT = 1e6
+# A program is kept out of at most this many of the quarter-hours it runs in (see _contested).
+AVOIDED = 3
 
 
 class SearchCosts:
@@ -168,6 +170,58 @@ class SearchCosts:
                     bans.append((index, quarter))
         return bans
 
+    def _contested(
+        self, state: State, index: int, proposal: Placement | None
+    ) -> list[tuple[int, int, int]]:
+        """Return the quarter-hours worth keeping a program out of (the "avoid" moves).
+
+        Where it runs and an energy target it gets in the way of would rather draw
+        (cheaper than the target's dearest), and where it would run if it made room
+        (`program` move) and pushed a target out: what pricing the targets' side in
+        quarter by quarter gets wrong, as a target cannot save (or move) twice.
+        """
+        placement = state.placements[index]
+        if placement is None:
+            return []
+        group = self.tasks[index].load.group
+        prices = self.grid.prices
+        rivals = []
+        for target in self.targets:
+            drawn = state.placements[target]
+            if drawn is not None and (
+                self.limit < math.inf or group == self.tasks[target].load.group is not None
+            ):
+                dearest = max((prices[q] or 0.0 for q, _ in drawn.steps), default=-math.inf)
+                rivals.append((self.tasks[target], dict(drawn.steps), dearest))
+        # Where it runs: the cheapest few, those a target wants most; there it may go
+        # anywhere else (1) or only where no target draws (0).
+        wanted = {
+            quarter
+            for quarter, _ in placement.steps
+            for task, drawn, dearest in rivals
+            if task.low <= quarter < task.high
+            and task.allowed[False][quarter - task.low]
+            and (prices[quarter] or 0.0) < dearest
+            and drawn.get(quarter, 0.0) < (task.load.max_kw or 0.0) - EPSILON
+        }
+        moves = [
+            (index, quarter, making_room)
+            for quarter in sorted(wanted, key=lambda quarter: prices[quarter] or 0.0)[:AVOIDED]
+            for making_room in (0, 1)
+        ]
+        # Where it would push targets out (`proposal`): the few where it pushes most.
+        if proposal is not None:
+            pushed = {
+                quarter: sum(drawn.get(quarter, 0.0) for _, drawn, _ in rivals)
+                for quarter, _ in proposal.steps
+            }
+            moves += [
+                (index, quarter, 1)
+                for quarter in sorted(pushed, key=lambda quarter: -pushed[quarter])[:AVOIDED]
+                if pushed[quarter] > EPSILON and quarter not in wanted
+            ]
+        return moves
+
     def _wishes(
         self,
         target: int,
@@ -217,6 +271,17 @@ class SearchCosts:
                 savings.append((quarter, kw, saving))
         self._saved[key] = savings
         return savings
+
+    def _refill_if_moved(self, state: State, placements: list[Placement | None]) -> State:
+        if placements == list(state.placements):
+            return state  # the same placements refill to the same state
+        return self._refill(placements, state.targets, state.bans)
+
+    def _program_at(self, index: int, quarters: Sequence[int]) -> Placement:
+        profile = self.tasks[index].load.profile_kw
+        return self.grid.placement(
+            self.tasks[index].load, list(zip(quarters, profile, strict=True))
+        )
 
     def _refill(
         self,

@@ -233,3 +233,15 @@ def quarters_between(earliest: datetime, deadline: datetime) -> int:
     first = math.ceil(earliest.timestamp() / step)
     last = math.floor(deadline.timestamp() / step)
     return max(0, last - first)
+
+
+def load_plan(grid: Grid, load: Load, placement: Placement, reason: str | None) -> LoadPlan:
+    """Return the plan of a load placed on the grid; `reason` when it cannot finish."""
+    return LoadPlan(
+        key=load.key,
+        steps=tuple((grid.starts[index], kw) for index, kw in placement.steps),
+        status=PLANNED if reason is None else CANNOT_FINISH,
+        reason=reason,
+        cost_eur=placement.cost,
+        cap_met=placement.cap_met,
+    )

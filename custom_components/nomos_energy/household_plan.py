@@ -33,7 +33,10 @@ a heuristic, which the tests hold to within 1 % of an exact solver's cost:
   they are, or making room), then refill the targets; let the targets go first
   and fit the programs around them; move two programs of a group or under the
   limit together (exactly, by a dynamic programme over both, while small
-  enough); shift a program by a quarter-hour or two; for targets of one group,
+  enough); keep a program out of a quarter-hour a target wants (or it would
+  push a target out of), as the targets' side priced in quarter by quarter
+  counts a target's saving or move more than once; shift a program by a
+  quarter-hour or two; for targets of one group,
   serve another first or keep one out of a quarter-hour. A move is kept when it
   lowers (loads left out, caps missed, kWh over caps, cost); the best start wins.
   The joint moves run from every start in a small household, else from the best.
@@ -68,6 +71,7 @@ from .household_model import (
     Placement,
     State,
     Task,
+    load_plan,
     quarters_between,
 )
 from .load_placement import ProgramCosts, cheapest_pair, cheapest_program
@@ -219,6 +223,14 @@ class _Search(SearchCosts):
             return [(index, making_room) for index in self.programs for making_room in (0, 1)]
         if kind == "targets_first":
             return [()] if self.targets and self.programs else []
+        if kind == "avoid":
+            return [
+                move
+                for index in self.programs
+                for move in self._contested(
+                    state, index, self._apply(state, "program", (index, 1)).placements[index]
+                )
+            ]
         if kind == "pair":
             return list(self.pairs)
         if kind == "shift":
@@ -241,6 +253,8 @@ class _Search(SearchCosts):
             return self._move(state, move[:1], making_room=bool(move[1]))
         if kind == "targets_first":
             return self._targets_first(state)
+        if kind == "avoid":
+            return self._move(state, move[:1], making_room=bool(move[2]), avoid=move[1])
         if kind == "pair":
             return self._move_pair(state, (move[0], move[1]))
         if kind == "shift":
@@ -253,13 +267,17 @@ class _Search(SearchCosts):
         bans = state.bans | {(target, quarter)} if add else state.bans - {(target, quarter)}
         return self._refill(placements, state.targets, bans)
 
-    def _move(self, state: State, moved: Sequence[int], making_room: bool) -> State:
-        """Take programs out, put them back one by one, then refill the energy targets."""
+    def _move(
+        self, state: State, moved: Sequence[int], making_room: bool, avoid: int | None = None
+    ) -> State:
+        """Take programs out, put them back one by one (out of `avoid`), refill the targets."""
         placements = list(state.placements)
         for index in moved:
             placements[index] = None
         for index in moved:
-            placements[index] = self._place_program(index, placements, state.spare, making_room)
+            placements[index] = self._place_program(
+                index, placements, state.spare, making_room, avoid
+            )
         return self._refill_if_moved(state, placements)
 
     def _shift(self, state: State, index: int, delta: int) -> State:
@@ -306,23 +324,22 @@ class _Search(SearchCosts):
             key=_by_score,
         )
 
-    def _refill_if_moved(self, state: State, placements: list[Placement | None]) -> State:
-        if placements == list(state.placements):
-            return state  # the same placements refill to the same state
-        return self._refill(placements, state.targets, state.bans)
-
     def _place_program(
         self,
         index: int,
         placements: Sequence[Placement | None],
         spare: Sequence[Sequence[tuple[float, int]]],
         making_room: bool,
+        avoid: int | None = None,
     ) -> Placement | None:
         """Return the cheapest placement of a program beside the others (see `_costs`)."""
         task = self.tasks[index]
         low, high = task.low, task.high
         for capped in (True, False) if task.cap_alone else (False,):
             costs, _ = self._costs(index, placements, spare, making_room, capped, low, high)
+            if avoid is not None:
+                for row in costs:
+                    row[avoid - low] = math.inf
             best = cheapest_program(costs, task.load.pausable, self.grid.follows[low:high])
             if best is not None:
                 return self._program_at(index, [low + i for i in best[1]])
@@ -373,16 +390,10 @@ class _Search(SearchCosts):
             )
         return (None, None)
 
-    def _program_at(self, index: int, quarters: Sequence[int]) -> Placement:
-        profile = self.tasks[index].load.profile_kw
-        return self.grid.placement(
-            self.tasks[index].load, list(zip(quarters, profile, strict=True))
-        )
-
 
 # The kinds of moves the descent tries, cheapest first (see _Search._moves).
-_KINDS = ("program", "targets_first", "pair", "shift", "serve_first", "ban")
-_KINDS_WITHOUT_PAIRS = tuple(kind for kind in _KINDS if kind not in {"pair", "shift"})
+_KINDS = ("program", "targets_first", "pair", "avoid", "shift", "serve_first", "ban")
+_KINDS_WITHOUT_PAIRS = tuple(kind for kind in _KINDS if kind not in {"pair", "shift", "avoid"})
 
 
 def _by_score(state: State) -> tuple[int, int, float, float]:
@@ -415,7 +426,7 @@ def plan_household(
             grid, load, math.inf, capped=False
         )
         if fallback is not None:
-            results[load.key] = _plan(grid, load, fallback, LIMIT)
+            results[load.key] = load_plan(grid, load, fallback, LIMIT)
         else:
             short = quarters_between(load.earliest, load.deadline) < Task(load, grid).needed
             reason = NOT_ENOUGH_TIME if short else PRICES_MISSING
@@ -423,12 +434,12 @@ def plan_household(
     placements = _Search(grid, shared, limit).solve()
     for task, placement in zip(shared, placements, strict=True):
         if placement is not None:
-            results[task.load.key] = _plan(grid, task.load, placement, None)
+            results[task.load.key] = load_plan(grid, task.load, placement, None)
             continue
         # Fits alone, not with the others: its own plan, as if it were alone.
         lone = _alone(grid, task.load, math.inf, capped=task.cap_alone)
         assert lone is not None
-        results[task.load.key] = _plan(grid, task.load, lone, LIMIT)
+        results[task.load.key] = load_plan(grid, task.load, lone, LIMIT)
     return HouseholdPlan(tuple(results[load.key] for load in loads))
 
 
@@ -437,14 +448,3 @@ def _alone(grid: Grid, load: Load, limit: float, *, capped: bool) -> Placement |
     search = _Search(grid, [Task(load, grid, cap_alone=capped)], limit)
     placement = search.place_alone()
     return placement if placement is not None and (placement.cap_met or not capped) else None
-
-
-def _plan(grid: Grid, load: Load, placement: Placement, reason: str | None) -> LoadPlan:
-    return LoadPlan(
-        key=load.key,
-        steps=tuple((grid.starts[index], kw) for index, kw in placement.steps),
-        status=PLANNED if reason is None else CANNOT_FINISH,
-        reason=reason,
-        cost_eur=placement.cost,
-        cap_met=placement.cap_met,
-    )
