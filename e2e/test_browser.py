@@ -8,6 +8,7 @@ the device page and the ready dashboard in each language).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 import json
 from pathlib import Path
@@ -557,6 +558,14 @@ async def test_in_german(german_stack: Stack, browser: Browser, artifacts: Path)
     context, page = await signed_in(browser, stack, "de", size=(1000, 700))
     await show_insight(stack, page, shots / "insight-chart.png", "de")
     await context.close()
+    # A car charged to its target: German entity ids from the German names.
+    await charge_a_car(
+        stack,
+        "Auto",
+        "sensor.auto_ladeleistung_jetzt",
+        "number.auto_ziel_ladestand",
+        "binary_sensor.auto_jetzt_einschalten",
+    )
 
 
 async def test_an_appliance_is_planned_on_the_release_users_run(stack: Stack) -> None:
@@ -614,6 +623,83 @@ async def test_an_appliance_is_planned_on_the_release_users_run(stack: Stack) ->
             )
         ).json()
         assert "Washing machine" in [event["summary"] for event in calendar]
+
+
+async def wait_for_state(
+    session: aiohttp.ClientSession, entity_id: str, check: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """Poll an entity's state until `check` holds (Home Assistant works while we wait)."""
+    state: dict[str, Any] = {}
+    for _ in range(60):
+        response = await session.get(f"/api/states/{entity_id}")
+        if response.status == 200:
+            state = await response.json()
+            if check(state):
+                return state
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"{entity_id}: {state}")
+
+
+async def charge_a_car(stack: Stack, name: str, power: str, target: str, run_now: str) -> None:
+    """ "Add appliance" > "Charge a car or battery by a time" through the flow API the UI uses:
+    the car at 40 % of 60 kWh is planned to 80 % by 07:00; at 85 % (charged elsewhere) nothing
+    is planned; a target of 100 % from the dashboard's number plans again."""
+    headers = {"Authorization": f"Bearer {stack.access_token}"}
+    async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
+        soc = {"attributes": {"unit_of_measurement": "%", "device_class": "battery"}}
+        await session.post("/api/states/sensor.car_battery", json={"state": "40", **soc})
+        entries = await (await session.get("/api/config/config_entries/entry")).json()
+        entry_id = next(entry["entry_id"] for entry in entries if entry["domain"] == DOMAIN)
+        response = await session.post(
+            "/api/config/config_entries/subentries/flow",
+            json={"handler": [entry_id, "appliance"], "show_advanced_options": False},
+        )
+        menu = await response.json()
+        assert "charge" in menu["menu_options"], menu
+        response = await session.post(
+            f"/api/config/config_entries/subentries/flow/{menu['flow_id']}",
+            json={"next_step_id": "charge"},
+        )
+        form = await response.json()
+        assert form["step_id"] == "charge", form
+        response = await session.post(
+            f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
+            json={
+                "name": name,
+                "soc_entity": "sensor.car_battery",
+                "capacity_kwh": 60,
+                "deadline": "07:00:00",
+                "advanced": {"target_soc": 80, "power_kw": 11, "efficiency": 90},
+            },
+        )
+        assert (await response.json())["type"] == "create_entry"
+        state = await wait_for_state(session, power, lambda state: True)
+        assert state["attributes"]["energy_to_charge"] == pytest.approx(24 / 0.9, abs=1e-3)
+        assert state["attributes"]["unit_of_measurement"] == "kW"
+        planned = await wait_for_state(session, run_now, lambda state: True)
+        assert planned["attributes"]["planned"] is True
+        assert (await wait_for_state(session, target, lambda state: True))["state"] == "80.0"
+        await session.post("/api/states/sensor.car_battery", json={"state": "85", **soc})
+        await wait_for_state(session, run_now, lambda state: not state["attributes"]["planned"])
+        assert (await wait_for_state(session, power, lambda state: True))["state"] == "0.0"
+        response = await session.post(
+            "/api/services/number/set_value", json={"entity_id": target, "value": 100}
+        )
+        assert response.status == 200
+        await wait_for_state(session, run_now, lambda state: state["attributes"]["planned"])
+        state = await wait_for_state(session, power, lambda state: True)
+        assert state["attributes"]["energy_to_charge"] == pytest.approx(9 / 0.9, abs=1e-3)
+
+
+async def test_a_car_is_charged_on_the_release_users_run(stack: Stack) -> None:
+    """A car charged to its target, on the release users run, in English."""
+    await charge_a_car(
+        stack,
+        "Car",
+        "sensor.car_charging_power_now",
+        "number.car_target_state_of_charge",
+        "binary_sensor.car_run_now",
+    )
 
 
 async def set_comparison_tariff(stack: Stack) -> None:

@@ -94,8 +94,8 @@ class Household:
     contract's device deleted, restarted in the middle of the dishwasher's run."""
 
     entry: MockConfigEntry
-    flat: SimSubscription  # supplied since 1 September
-    old: SimSubscription  # July and August, ended
+    flat: SimSubscription  # supplied since 1 October
+    old: SimSubscription  # September, ended
     washer: str  # the second planner's subentry id
     dishwasher_start: datetime
     month_kwh: str  # what "month-to-date consumption" showed
@@ -125,8 +125,9 @@ async def household(
 ) -> Household:
     await hass.config.async_set_time_zone("Europe/Berlin")
     flat, old = sim_sub(simulator, "ben-flat"), sim_sub(simulator, "ben-old")
-    flat.start_at = berlin(2026, 9, 1, 0, 0)
-    old.start_at, old.end_at = berlin(2026, 7, 1, 0, 0), berlin(2026, 9, 1, 0, 0)
+    # Short supplies: every statistics row is written by the recorder, one by one.
+    flat.start_at = berlin(2026, 10, 1, 0, 0)
+    old.start_at, old.end_at = berlin(2026, 9, 1, 0, 0), berlin(2026, 10, 1, 0, 0)
     freezer.move_to(berlin(2026, 11, 29, 20, 0))
     entry = await add_entry(BEN)
     await add_appliance(hass, entry)
@@ -182,8 +183,8 @@ def damage_hidden_item(data: dict[str, Any], home: Household) -> None:
     [
         ("plans", damage_plan, 1, False),
         ("day_totals", damage_day, 1, False),
-        # The old contract's progress is gone: its July and August are imported again.
-        ("imported_until", damage_progress, 1 + 3, False),
+        # The old contract's progress is gone: its September is imported again.
+        ("imported_until", damage_progress, 1 + 2, False),
         # Not a list: which devices were deleted is unknown, so the old one is back.
         ("hidden", damage_hidden, 1, True),
         ("hidden", damage_hidden_item, 1, False),
@@ -527,8 +528,9 @@ async def test_numbers_alike_get_their_own_statistics(
     own consumption statistic with their own kWh; an ordinary number keeps its old id."""
     flat, old = sim_sub(simulator, "ben-flat"), sim_sub(simulator, "ben-old")
     flat.number, old.number = flat_number, old_number
-    flat.start_at = berlin(2026, 9, 1, 0, 0)
-    old.start_at, old.end_at = berlin(2026, 7, 1, 0, 0), berlin(2026, 9, 1, 0, 0)
+    # Short supplies: every statistics row is written by the recorder, one by one.
+    flat.start_at = berlin(2026, 10, 1, 0, 0)
+    old.start_at, old.end_at = berlin(2026, 9, 1, 0, 0), berlin(2026, 10, 1, 0, 0)
     freezer.move_to(berlin(2026, 11, 29, 18, 0))
     await add_entry(BEN)
     listed = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
@@ -540,8 +542,8 @@ async def test_numbers_alike_get_their_own_statistics(
     assert ordinary in consumption
     (other,) = set(consumption) - {ordinary}
     for sub, statistic_id, start, end in (
-        (old, ordinary, date(2026, 7, 1), date(2026, 9, 1)),
-        (flat, other, date(2026, 9, 1), date(2026, 11, 29)),
+        (old, ordinary, date(2026, 9, 1), date(2026, 10, 1)),
+        (flat, other, date(2026, 10, 1), date(2026, 11, 29)),
     ):
         rows = await hourly_stats(hass, statistic_id, day_start(start), day_start(end))
         assert rows[-1]["sum"] == pytest.approx(await api_kwh(simulator, sub, start, end))

@@ -161,7 +161,7 @@ async def add_appliance(
         (entry.entry_id, "appliance"), context={"source": "user"}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["daily", "within"]
+    assert result["menu_options"] == ["daily", "within", "charge"]
     mode = answers.pop("deadline_mode", "daily")
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"next_step_id": mode}

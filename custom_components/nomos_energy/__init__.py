@@ -35,12 +35,14 @@ from .planner_config import subentry_signature
 from .planners import PlannerManager
 from .repairs import async_remove_notices, async_update_subscription_issues
 from .services import async_setup_services
+from .tracker_manager import TrackerManager
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
     Platform.CALENDAR,
     Platform.EVENT,
+    Platform.NUMBER,
     Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
@@ -78,6 +80,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
     planners = PlannerManager(
         prices, cache, dict(entry.subentries), entry.options.get(CONF_IMPORT_LIMIT_KW)
     )
+    trackers = TrackerManager(hass, entry, prices)
+    await trackers.async_load()
     entry.runtime_data = NomosRuntimeData(
         client=client,
         tokens=tokens,
@@ -87,9 +91,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> boo
         prices=prices,
         energy=energy,
         planners=planners,
+        trackers=trackers,
     )
     # Before the platforms: the plans are current when the entities read them.
     entry.async_on_unload(planners.start())
+    entry.async_on_unload(trackers.start(entry))
     entry.async_on_unload(entry.add_update_listener(_reload_on_new_settings(entry)))
 
     active = set(subscriptions.data.active_ids)
@@ -203,10 +209,12 @@ async def _async_token_provider(
 async def async_unload_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> bool:
     """Unload a config entry, writing the cache first."""
     await entry.runtime_data.cache.async_flush()
+    await entry.runtime_data.trackers.async_flush()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: NomosConfigEntry) -> None:
     """Delete the cached prices and subscriptions of a removed entry."""
     await NomosCache(hass, entry.entry_id).async_remove()
+    await TrackerManager.async_remove_store(hass, entry.entry_id)
     forget_refreshes(hass, entry.entry_id)

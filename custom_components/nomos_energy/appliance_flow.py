@@ -40,9 +40,12 @@ from .coordinator import NomosRuntimeData
 from .entity import shifts_load
 from .load_profiles import PRESETS, ProfileError, format_profile, parse_profile, preset_of
 from .planner_config import (
+    CONF_CAPACITY_KWH,
+    CONF_CHARGE_NOW_BELOW,
     CONF_DEADLINE,
     CONF_DURATION_MINUTES,
     CONF_EARLIEST_START,
+    CONF_EFFICIENCY,
     CONF_ENABLED,
     CONF_GROUP,
     CONF_MAY_PAUSE,
@@ -53,9 +56,13 @@ from .planner_config import (
     CONF_READY_STATE,
     CONF_RUNS_PER_DAY,
     CONF_SG_READY,
+    CONF_SOC_ENTITY,
     CONF_SUBSCRIPTION_ID,
+    CONF_TARGET_SOC,
     CONF_WEEKEND_DEADLINE,
     CONF_WITHIN_MINUTES,
+    DEFAULT_EFFICIENCY,
+    DEFAULT_TARGET_SOC,
     run_fits,
     spec_from_data,
 )
@@ -63,7 +70,10 @@ from .planner_config import (
 # How the run must be done: the menu's options and the steps of their forms.
 DEADLINE_DAILY = "daily"
 DEADLINE_WITHIN = "within"
-DEADLINE_MODES = [DEADLINE_DAILY, DEADLINE_WITHIN]
+# A car or home battery: charged to a state of charge by a daily time.
+DEADLINE_CHARGE = "charge"
+DEADLINE_MODES = [DEADLINE_DAILY, DEADLINE_WITHIN, DEADLINE_CHARGE]
+DEFAULT_CHARGE_KW = 11
 CONF_DURATION = "duration"
 CONF_WITHIN_HOURS = "within_hours"
 DEFAULT_DEADLINE = "07:00:00"
@@ -82,9 +92,14 @@ _ADVANCED_FIELDS = (
     CONF_SG_READY,
     CONF_PROFILE,
     CONF_GROUP,
+    CONF_TARGET_SOC,
+    CONF_EFFICIENCY,
+    CONF_CHARGE_NOW_BELOW,
 )
 # What can say an appliance is ready: on/off entities, or any state of a sensor or select.
 READY_DOMAINS = ["binary_sensor", "switch", "input_boolean", "sensor", "select", "input_select"]
+# What can say a battery's state of charge (%).
+SOC_DOMAINS = ["sensor", "number", "input_number"]
 
 
 class ApplianceFlow(ConfigSubentryFlow):
@@ -105,6 +120,12 @@ class ApplianceFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """Every day by a time: the form with the daily deadline."""
         return self._form(DEADLINE_DAILY, user_input)
+
+    async def async_step_charge(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Charge a car or home battery by a daily time: the form with its battery."""
+        return self._form(DEADLINE_CHARGE, user_input)
 
     async def async_step_within(
         self, user_input: dict[str, Any] | None = None
@@ -173,8 +194,8 @@ if "enable_second" in DurationSelectorConfig.__optional_keys__:
     cast(dict[str, Any], _RUN_TIME)["enable_second"] = False
 
 
-def _schema(mode: str, choices: dict[str, str]) -> vol.Schema:
-    """Return the form of one mode: only its own deadline field."""
+def _first_fields(choices: dict[str, str]) -> dict[vol.Marker, Any]:
+    """Return the name and, with several contracts, the one whose prices count."""
     fields: dict[vol.Marker, Any] = {vol.Required(CONF_NAME): TextSelector()}
     if len(choices) > 1:
         fields[vol.Required(CONF_SUBSCRIPTION_ID)] = SelectSelector(
@@ -182,6 +203,81 @@ def _schema(mode: str, choices: dict[str, str]) -> vol.Schema:
                 options=[SelectOptionDict(value=k, label=v) for k, v in choices.items()]
             )
         )
+    return fields
+
+
+def _box(low: float, high: float, step: float, unit: str | None = None) -> NumberSelector:
+    config = NumberSelectorConfig(min=low, max=high, step=step, mode=NumberSelectorMode.BOX)
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return NumberSelector(config)
+
+
+def _charge_schema(choices: dict[str, str]) -> vol.Schema:
+    """Return the charger's form: its battery and when it must be charged."""
+    fields = _first_fields(choices)
+    fields[vol.Required(CONF_SOC_ENTITY)] = EntitySelector(EntitySelectorConfig(domain=SOC_DOMAINS))
+    fields[vol.Required(CONF_CAPACITY_KWH)] = _box(1, 250, 0.1, "kWh")
+    fields[vol.Required(CONF_DEADLINE, default=DEFAULT_DEADLINE)] = TimeSelector()
+    advanced: dict[vol.Marker, Any] = {
+        vol.Required(CONF_TARGET_SOC, default=DEFAULT_TARGET_SOC): _box(5, 100, 1, "%"),
+        vol.Required(CONF_POWER_KW, default=DEFAULT_CHARGE_KW): _box(0.1, 50, 0.1, "kW"),
+        vol.Required(CONF_EFFICIENCY, default=DEFAULT_EFFICIENCY): _box(50, 100, 1, "%"),
+        vol.Optional(CONF_CHARGE_NOW_BELOW): _box(0, 100, 1, "%"),
+        vol.Optional(CONF_EARLIEST_START): TimeSelector(),
+        vol.Optional(CONF_WEEKEND_DEADLINE): TimeSelector(),
+        vol.Optional(CONF_READY_ENTITY): EntitySelector(EntitySelectorConfig(domain=READY_DOMAINS)),
+        vol.Optional(CONF_READY_STATE): TextSelector(),
+        vol.Optional(CONF_GROUP): TextSelector(),
+        vol.Optional(CONF_PRICE_CAP_CT): _box(-100, 200, 0.1, "ct/kWh"),
+    }
+    fields[vol.Required(ADVANCED)] = section(vol.Schema(advanced), {"collapsed": True})
+    return vol.Schema(fields)
+
+
+def _charge_data(
+    user_input: dict[str, Any], choices: dict[str, str]
+) -> tuple[dict[str, Any], str | None]:
+    """Return a charger's subentry data from its form, or what is wrong."""
+    if not str(user_input.get(CONF_NAME, "")).strip():
+        return {}, "name_missing"
+    advanced = user_input.get(ADVANCED) or {}
+    target = float(advanced.get(CONF_TARGET_SOC) or DEFAULT_TARGET_SOC)
+    floor = advanced.get(CONF_CHARGE_NOW_BELOW)
+    if floor is not None and float(floor) >= target:
+        return {}, "floor_above_target"
+    data = {
+        CONF_SUBSCRIPTION_ID: user_input.get(CONF_SUBSCRIPTION_ID) or next(iter(choices)),
+        CONF_DURATION_MINUTES: 15,  # follows the state of charge
+        CONF_DEADLINE: user_input.get(CONF_DEADLINE, DEFAULT_DEADLINE),
+        CONF_WITHIN_MINUTES: None,
+        CONF_MAY_PAUSE: True,
+        CONF_POWER_KW: float(advanced.get(CONF_POWER_KW) or DEFAULT_CHARGE_KW),
+        CONF_SOC_ENTITY: user_input[CONF_SOC_ENTITY],
+        CONF_CAPACITY_KWH: float(user_input[CONF_CAPACITY_KWH]),
+        CONF_TARGET_SOC: round(target),
+        CONF_EFFICIENCY: round(float(advanced.get(CONF_EFFICIENCY) or DEFAULT_EFFICIENCY)),
+        CONF_CHARGE_NOW_BELOW: None if floor is None else round(float(floor)),
+        CONF_EARLIEST_START: advanced.get(CONF_EARLIEST_START),
+        CONF_WEEKEND_DEADLINE: advanced.get(CONF_WEEKEND_DEADLINE),
+        CONF_READY_ENTITY: advanced.get(CONF_READY_ENTITY) or None,
+        CONF_READY_STATE: str(advanced.get(CONF_READY_STATE) or "").strip() or None,
+        CONF_PRICE_CAP_CT: advanced.get(CONF_PRICE_CAP_CT),
+        CONF_RUNS_PER_DAY: 1,
+        CONF_SG_READY: False,
+        CONF_PROFILE: None,
+        CONF_GROUP: str(advanced.get(CONF_GROUP) or "").strip() or None,
+    }
+    if not run_fits(spec_from_data("", data)):
+        return {}, "run_does_not_fit"
+    return data, None
+
+
+def _schema(mode: str, choices: dict[str, str]) -> vol.Schema:
+    """Return the form of one mode: only its own deadline field."""
+    if mode == DEADLINE_CHARGE:
+        return _charge_schema(choices)
+    fields = _first_fields(choices)
     fields[vol.Required(CONF_DURATION, default={"hours": 2, "minutes": 0})] = DurationSelector(
         _RUN_TIME
     )
@@ -228,6 +324,8 @@ def _appliance_data(
     user_input: dict[str, Any], choices: dict[str, str], mode: str
 ) -> tuple[dict[str, Any], str | None]:
     """Return the subentry data from the form, or a translation key of what is wrong."""
+    if mode == DEADLINE_CHARGE:
+        return _charge_data(user_input, choices)
     duration = timedelta(**{k: float(v) for k, v in user_input[CONF_DURATION].items()})
     if not str(user_input.get(CONF_NAME, "")).strip():
         return {}, "name_missing"
@@ -282,6 +380,10 @@ def _form_values(title: str, data: dict[str, Any]) -> dict[str, Any]:
     }
     if (preset := preset_of(data.get(CONF_PROFILE))) in PRESETS:
         values[ADVANCED][CONF_PROFILE] = preset  # shown as the preset's name
+    if data.get(CONF_SOC_ENTITY):
+        values[CONF_SOC_ENTITY] = data[CONF_SOC_ENTITY]
+        values[CONF_CAPACITY_KWH] = data.get(CONF_CAPACITY_KWH)
+        values[ADVANCED][CONF_POWER_KW] = data.get(CONF_POWER_KW)
     if data.get(CONF_DEADLINE):
         values[CONF_DEADLINE] = data[CONF_DEADLINE]
     if data.get(CONF_WITHIN_MINUTES):

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 import itertools
 from typing import Any
 
+from .charge_target import ChargeTarget
 from .household_plan import PLANNED, Load, plan_household
 from .load_profiles import Profile
 from .price_schedule import BERLIN, CT_PER_EUR, PriceInterval
@@ -61,6 +62,8 @@ class ApplianceSpec:
     sg_ready: bool = False
     # A program's power per quarter-hour; its run time is the profile's length.
     profile: Profile | None = None
+    # A car or home battery: charged to a state of charge; the run time follows the gap.
+    charge: ChargeTarget | None = None
 
     def deadline_on(self, day: date) -> time | None:
         """Return the daily deadline on a Berlin day (weekends may differ)."""
@@ -85,6 +88,10 @@ class Plan:
     not_before: datetime | None = None
     # With a price cap: whether the run keeps to it (False: the deadline needed more).
     cap_met: bool | None = None
+    # A charge: the energy it delivers (kWh), and the quarter-hour (start) drawing less
+    # than full power with its kW (the remainder).
+    energy_kwh: float | None = None
+    reduced: tuple[datetime, float] | None = None
 
     @property
     def start(self) -> datetime:
@@ -102,6 +109,15 @@ class Plan:
         if self.cost_eur is None or self.cost_now_eur is None:
             return None
         return self.cost_now_eur - self.cost_eur
+
+    @property
+    def quarter_starts(self) -> list[datetime]:
+        """Return the start of each planned quarter-hour, in order."""
+        return [
+            start + n * QUARTER
+            for start, end in self.segments
+            for n in range(round((end - start) / QUARTER))
+        ]
 
     def running(self, now: datetime) -> bool:
         """Return whether the appliance should run at `now`."""
@@ -124,6 +140,10 @@ class Plan:
             "cost_now_eur": self.cost_now_eur,
             "not_before": self.not_before.isoformat() if self.not_before else None,
             "cap_met": self.cap_met,
+            "energy_kwh": self.energy_kwh,
+            "reduced": None
+            if self.reduced is None
+            else [self.reduced[0].isoformat(), self.reduced[1]],
         }
 
     @classmethod
@@ -145,6 +165,10 @@ class Plan:
             if data.get("not_before")
             else None,
             cap_met=data.get("cap_met"),
+            energy_kwh=data.get("energy_kwh"),
+            reduced=None
+            if not data.get("reduced")
+            else (datetime.fromisoformat(data["reduced"][0]), float(data["reduced"][1])),
         )
 
 

@@ -22,7 +22,7 @@ from .entity import (
 from .grid_fee import GridFeeLevel, current_or_next as current_or_next_window
 from .nomos_client import Subscription
 from .periods import PeriodKind, current_or_next
-from .planners import Planner
+from .planner_state import Planner
 from .price_schedule import CT_PER_EUR, local_date
 from .sensor.grid_fee import GridFeeEntity, local_iso
 
@@ -163,9 +163,8 @@ class RunNowSensor(PlannerEntity, BinarySensorEntity):
 
     @property
     def is_on(self) -> bool:
-        """Return whether the appliance should run now."""
-        plan = self.planner.plan
-        return plan is not None and plan.running(dt_util.utcnow())
+        """Return whether the appliance should run now (a charger also below its floor)."""
+        return self.manager.runs_now(self.planner, dt_util.utcnow())
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import NomosConfigEntry
 from .entity import PlannerEntity, add_planner_entities
-from .planners import Planner, PlannerManager
+from .planner_state import Planner
+from .planners import PlannerManager
 
 PARALLEL_UPDATES = 0
 

@@ -1,6 +1,7 @@
 """Config flow: sign in with Nomos (OAuth2 + PKCE), or use personal API credentials.
 
-The options flow is in options_flow.py, the appliance subentry flow in appliance_flow.py.
+The options flow is in options_flow.py, the appliance subentry flow in appliance_flow.py,
+the cost tracker subentry flow in tracker_flow.py.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from .nomos_client import (
 )
 from .options_flow import NomosOptionsFlow
 from .planner_config import SUBENTRY_APPLIANCE
+from .tracker_flow import CostTrackerFlow
+from .tracker_manager import SUBENTRY_COST_TRACKER
 
 
 class AccountNotIdentified(Exception):
@@ -88,8 +91,8 @@ class OAuth2FlowHandler(AbstractOAuth2FlowHandler, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Appliances to plan are added to the account ("Add appliance")."""
-        return {SUBENTRY_APPLIANCE: ApplianceFlow}
+        """Appliances to plan and energy sensors to price are added to the account."""
+        return {SUBENTRY_APPLIANCE: ApplianceFlow, SUBENTRY_COST_TRACKER: CostTrackerFlow}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the recommended sign-in and, for those who have them, personal credentials."""

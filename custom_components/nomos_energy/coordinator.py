@@ -20,6 +20,7 @@ from .nomos_client import ClientCredentialsTokens, NomosClient
 from .planners import PlannerManager
 from .price_coordinator import PriceCoordinator
 from .subscription_coordinator import SubscriptionCoordinator
+from .tracker_manager import TrackerManager
 
 __all__ = ["NomosConfigEntry", "NomosRuntimeData", "PriceCoordinator", "SubscriptionCoordinator"]
 
@@ -36,6 +37,7 @@ class NomosRuntimeData:
     prices: PriceCoordinator
     energy: EnergyCoordinator
     planners: PlannerManager
+    trackers: TrackerManager
 
 
 type NomosConfigEntry = ConfigEntry[NomosRuntimeData]

@@ -55,6 +55,16 @@ async def async_get_config_entry_diagnostics(
             "data": async_redact_data(dict(entry.data), TO_REDACT),
             "options": dict(entry.options),
             "planners": len(entry.runtime_data.planners.planners),
+            # How each cost tracker follows its sensor; no names or entity ids.
+            "cost_trackers": [
+                {
+                    "backfill": tracker.backfill,
+                    "state_class": tracker.meter.state_class,
+                    "quarters": len(tracker.quarters),
+                    "written_until": tracker.written_until,
+                }
+                for tracker in entry.runtime_data.trackers.trackers.values()
+            ],
         },
         "subscriptions": [
             _subscription(aliases[sub_id], subscription) for sub_id, subscription in known.items()

@@ -17,7 +17,7 @@ from .nomos_client import Subscription
 
 if TYPE_CHECKING:
     from .coordinator import NomosConfigEntry
-    from .planners import Planner
+    from .planner_state import Planner
 
 # Device models in Home Assistant's language: the registry has no translation key for them.
 MODELS = {

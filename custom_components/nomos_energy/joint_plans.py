@@ -85,6 +85,10 @@ def plan_together(
         plans[key] = replace(
             plan,
             segments=result.segments,
+            # A charge's remainder: drawn in its last quarter-hour when planned together.
+            reduced=None
+            if plan.reduced is None
+            else (result.segments[-1][1] - QUARTER, plan.reduced[1]),
             cost_eur=cost if plan.cost_eur is not None else None,
             average_ct=None if cost is None or energy <= 0 else cost * CT_PER_EUR / energy,
         )
@@ -116,11 +120,7 @@ def _kept(request: Request, now: datetime) -> list[Load]:
     plan = request.running
     assert plan is not None
     spec = request.spec
-    planned = [
-        start + n * QUARTER
-        for start, end in plan.segments
-        for n in range(round((end - start) / QUARTER))
-    ]
+    planned = plan.quarter_starts
     kw = step_powers(spec, len(planned))
     current = now - timedelta(
         minutes=now.minute % 15, seconds=now.second, microseconds=now.microsecond

@@ -14,6 +14,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigSubentry
 
 from .appliance_plan import ApplianceSpec, deadlines, earliest_start
+from .charge_target import ChargeTarget
 from .load_profiles import Profile, ProfileError, parse_profile
 from .price_schedule import local_date
 
@@ -34,9 +35,24 @@ CONF_RUNS_PER_DAY = "runs_per_day"
 CONF_SG_READY = "sg_ready"
 CONF_PROFILE = "profile"
 CONF_GROUP = "group"
+# A car or home battery, charged to a target state of charge.
+CONF_SOC_ENTITY = "soc_entity"
+CONF_TARGET_SOC = "target_soc"
+CONF_CAPACITY_KWH = "capacity_kwh"
+CONF_EFFICIENCY = "efficiency"
+CONF_CHARGE_NOW_BELOW = "charge_now_below"
+DEFAULT_TARGET_SOC = 80
+DEFAULT_EFFICIENCY = 90
 # What a homeowner changes from the dashboard (time and switch entities): a change
 # plans again at once, without reloading the entry.
-EVERYDAY_SETTINGS = (CONF_DEADLINE, CONF_WEEKEND_DEADLINE, CONF_EARLIEST_START, CONF_ENABLED)
+EVERYDAY_SETTINGS = (
+    CONF_DEADLINE,
+    CONF_WEEKEND_DEADLINE,
+    CONF_EARLIEST_START,
+    CONF_ENABLED,
+    CONF_DURATION_MINUTES,
+    CONF_TARGET_SOC,
+)
 
 
 def _time(value: Any) -> time | None:
@@ -59,12 +75,16 @@ def spec_from_data(title: str, data: Mapping[str, Any]) -> ApplianceSpec:
         # A program's run time and average power are its profile's.
         duration = profile.quarters * timedelta(minutes=15)
         power_kw = profile.energy_kwh / (duration / timedelta(hours=1))
+    charge = _charge(data) if power_kw and deadline else None
+    if charge is not None:
+        # A charge's run time follows the state of charge; a daily one needs a quarter-hour.
+        duration = timedelta(minutes=15)
     return ApplianceSpec(
         name=title,
         duration=duration,
         deadline=_time(deadline),
         within=timedelta(minutes=int(within)) if within and not deadline else None,
-        may_pause=bool(data.get(CONF_MAY_PAUSE, False)),
+        may_pause=bool(data.get(CONF_MAY_PAUSE, False)) or charge is not None,
         power_kw=power_kw,
         weekend_deadline=_time(data.get(CONF_WEEKEND_DEADLINE)) if deadline else None,
         earliest_start=_time(data.get(CONF_EARLIEST_START)) if deadline else None,
@@ -77,6 +97,21 @@ def spec_from_data(title: str, data: Mapping[str, Any]) -> ApplianceSpec:
         runs_per_day=int(data.get(CONF_RUNS_PER_DAY) or 1) if deadline else 1,
         sg_ready=bool(data.get(CONF_SG_READY, False)),
         profile=profile,
+        charge=charge,
+    )
+
+
+def _charge(data: Mapping[str, Any]) -> ChargeTarget | None:
+    """Return what a charger planner charges to (None: an appliance with a run time)."""
+    if not data.get(CONF_SOC_ENTITY) or not data.get(CONF_CAPACITY_KWH):
+        return None
+    floor = data.get(CONF_CHARGE_NOW_BELOW)
+    return ChargeTarget(
+        soc_entity=str(data[CONF_SOC_ENTITY]),
+        target_pct=float(data.get(CONF_TARGET_SOC) or DEFAULT_TARGET_SOC),
+        capacity_kwh=float(data[CONF_CAPACITY_KWH]),
+        efficiency=float(data.get(CONF_EFFICIENCY) or DEFAULT_EFFICIENCY) / 100,
+        floor_pct=None if floor is None else float(floor),
     )
 
 

@@ -10,26 +10,18 @@ no request to Nomos.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, callback
-from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 
-from .appliance_plan import (
-    ApplianceSpec,
-    Plan,
-    first_start,
-    make_plan,
-    next_deadline,
-)
+from .appliance_plan import ApplianceSpec, Plan, first_start, make_plan
 from .cache import NomosCache
-from .const import DOMAIN
+from .charging import charge_changed, plan_charge, power_now, replan_charge, run_spec
 from .joint_plans import Request, plan_together
 from .planner_config import (
     CONF_GROUP,
@@ -40,24 +32,9 @@ from .planner_config import (
     spec_from_data,
     spec_from_subentry,
 )
+from .planner_state import Planner, next_daily_deadline, refused, same_run
 from .price_coordinator import PriceCoordinator
 from .price_schedule import PriceSchedule, local_date
-
-
-@dataclass
-class Planner:
-    """One appliance: what it needs, the subscription whose prices count, its plan."""
-
-    subentry_id: str
-    spec: ApplianceSpec
-    subscription_id: str
-    plan: Plan | None = None
-    # The deadline of the last run that is over or was skipped: the next plan is for a later one.
-    served_until: datetime | None = None
-    # Berlin days whose daily run is skipped (the action).
-    skipped_days: set[date] = field(default_factory=set)
-    # Appliances of one group never run at the same time (household planning).
-    group: str | None = None
 
 
 class PlannerManager:
@@ -106,10 +83,11 @@ class PlannerManager:
         self.update()
         stop_prices = self.prices.async_add_listener(self.update)
         watched = {p.spec.ready_entity for p in self.planners.values() if p.spec.ready_entity}
+        watched |= {p.spec.charge.soc_entity for p in self.planners.values() if p.spec.charge}
         if not watched:
             return stop_prices
         stop_ready = async_track_state_change_event(
-            self.prices.hass, sorted(watched), self._readiness_changed
+            self.prices.hass, sorted(watched), self._watched_changed
         )
 
         def stop() -> None:
@@ -132,12 +110,49 @@ class PlannerManager:
             return None
         return state.state.casefold() == planner.spec.ready_state.casefold()
 
+    def state_of_charge(self, planner: Planner) -> float | None:
+        """Return a charger planner's state of charge (%); None while unknown."""
+        charge = planner.spec.charge
+        state = None if charge is None else self.prices.hass.states.get(charge.soc_entity)
+        try:
+            return None if state is None else float(state.state)
+        except ValueError:
+            return None  # unavailable, unknown: the plan stays as it is
+
+    def power_now(self, planner: Planner, now: datetime) -> float:
+        """Return the power (kW) a planner's appliance should draw now.
+
+        A charger below its safety floor charges right away at full power.
+        """
+        spec = planner.spec
+        if not spec.enabled or spec.power_kw is None:
+            return 0.0
+        soc = self.state_of_charge(planner)
+        if spec.charge and soc is not None and spec.charge.below_floor(soc):
+            return spec.power_kw if self.ready(planner) is not False else 0.0
+        return power_now(planner.plan, spec.power_kw, now)
+
+    def runs_now(self, planner: Planner, now: datetime) -> bool:
+        """Return whether the appliance should run now (the plan, or a charger below its floor)."""
+        plan = planner.plan
+        if plan is not None and plan.running(now):
+            return True
+        return planner.spec.charge is not None and self.power_now(planner, now) > 0
+
     @callback
-    def _readiness_changed(self, event: Event[EventStateChangedData]) -> None:
-        """Plan when an appliance becomes ready; drop a plan not begun when it stops being."""
+    def _watched_changed(self, event: Event[EventStateChangedData]) -> None:
+        """Plan when an appliance becomes ready; drop a plan not begun when it stops being.
+
+        A charger plans again when its state of charge moves by more than a step.
+        """
         now = dt_util.utcnow()
-        changed = False
+        changed = notify = False
         for planner in self.planners.values():
+            charge = planner.spec.charge
+            if charge is not None and charge.soc_entity == event.data["entity_id"]:
+                # The charging power's attributes follow the state of charge.
+                changed |= self._charge_moved(planner, now)
+                notify = True
             if planner.spec.ready_entity != event.data["entity_id"]:
                 continue
             if planner.spec.within is not None and self.ready(planner) and planner.plan is None:
@@ -148,7 +163,28 @@ class PlannerManager:
                 changed |= self._refresh(planner, now, prices_arrived=False)
         if changed:
             self._commit()
+        if changed or notify:
             self.prices.async_update_listeners()
+
+    def _charge_moved(self, planner: Planner, now: datetime) -> bool:
+        """Plan a charger again when its state of charge left the plan (also a begun one)."""
+        spec = planner.spec
+        soc = self.state_of_charge(planner)
+        if not spec.enabled or soc is None or self.ready(planner) is False or spec.charge is None:
+            return False
+        assert spec.power_kw is not None
+        plan = planner.plan
+        energy = spec.charge.energy_kwh(soc)
+        if not charge_changed(plan, spec.power_kw, energy, now, spec.charge.step_kwh):
+            return False
+        if plan is None:
+            self._plan(planner, now, next_daily_deadline(planner, now) or now)
+        else:
+            known = self.prices.schedule(planner.subscription_id).between(
+                now - timedelta(minutes=15), plan.deadline
+            )
+            planner.plan = replan_charge(spec, energy, known, now, plan)
+        return planner.plan != plan
 
     @callback
     def update(self) -> None:
@@ -189,11 +225,11 @@ class PlannerManager:
                 return False
             return True
         if spec.deadline is not None and ready:
-            deadline = _next_daily_deadline(planner, now) or now
+            deadline = next_daily_deadline(planner, now) or now
         else:
             return False  # "within N hours" plans start with a trigger; none while not ready
         self._plan(planner, now, deadline)
-        return True
+        return planner.plan is not None  # a charger at its target needs none
 
     def _plan(
         self,
@@ -202,10 +238,21 @@ class PlannerManager:
         deadline: datetime,
         not_before: datetime | None = None,
     ) -> None:
-        """Plan the cheapest run before `deadline` on the cached prices."""
+        """Plan the cheapest run before `deadline` on the cached prices.
+
+        A charger's run delivers the energy its state of charge needs (none at the
+        target); while the state of charge is unknown, its plan stays as it is.
+        """
         schedule = self.prices.schedule(planner.subscription_id)
         known = schedule.between(now - timedelta(minutes=15), deadline)
-        planner.plan = make_plan(planner.spec, known, now, deadline, not_before)
+        spec = planner.spec
+        if spec.charge is None:
+            planner.plan = make_plan(spec, known, now, deadline, not_before)
+            return
+        soc = self.state_of_charge(planner)
+        if soc is not None:
+            energy = spec.charge.energy_kwh(soc)
+            planner.plan = plan_charge(spec, energy, known, now, deadline, not_before)
 
     def plan_once(
         self, subentry_id: str, deadline: datetime, not_before: datetime | None = None
@@ -217,11 +264,11 @@ class PlannerManager:
         planner = self.planners[subentry_id]
         now = dt_util.utcnow()
         if planner.plan is not None and planner.plan.started(now):
-            raise _refused("run_under_way", planner)
+            raise refused("run_under_way", planner)
         # From now on, unless told otherwise (not from the daily rule's window).
         not_before = max(first_start(now), not_before or now)
-        if deadline - not_before < planner.spec.duration:
-            raise _refused("run_does_not_fit", planner)
+        if deadline - not_before < self._run_spec(planner).duration:
+            raise refused("run_does_not_fit", planner)
         self._plan(planner, now, deadline, not_before)
         self._commit()
         self.prices.async_update_listeners()
@@ -250,7 +297,7 @@ class PlannerManager:
         data = {**subentry.data, key: value}
         spec = spec_from_data(subentry.title, data)
         if not run_fits(spec):
-            raise _refused("run_does_not_fit", self.planners[subentry_id])
+            raise refused("run_does_not_fit", self.planners[subentry_id])
         self.prices.hass.config_entries.async_update_subentry(entry, subentry, data=data)
         self.apply(dict(entry.subentries))
 
@@ -271,7 +318,13 @@ class PlannerManager:
             plan = planner.plan
             if plan is not None and (not planner.spec.enabled or not plan.started(now)):
                 planner.plan = None
+                if planner.spec.enabled and planner.spec.within is not None:
+                    # The run its trigger asked for, planned again (a new run time).
+                    self._plan(planner, now, plan.deadline, plan.not_before)
+                    continue
             self._refresh(planner, now, prices_arrived=False)
+            # A charge under way follows a new target at once.
+            self._charge_moved(planner, now)
         if changed:
             self._commit()
             self.prices.async_update_listeners()
@@ -287,7 +340,7 @@ class PlannerManager:
         ):
             return
         within = planner.spec.within
-        deadline = now + within if within else _next_daily_deadline(planner, now)
+        deadline = now + within if within else next_daily_deadline(planner, now)
         self._plan(planner, now, deadline or now)
         self._commit()
         self.prices.async_update_listeners()
@@ -334,7 +387,7 @@ class PlannerManager:
             requests.append(
                 Request(
                     key=planner.subentry_id,
-                    spec=planner.spec,
+                    spec=self._run_spec(planner),
                     group=planner.group,
                     deadline=None if started else plan.deadline,
                     not_before=plan.not_before,
@@ -345,6 +398,20 @@ class PlannerManager:
         known = self.prices.schedule(subscription_id).between(now - timedelta(minutes=15), last)
         for key, plan in plan_together(requests, known, now, self.limit_kw).items():
             self.planners[key].plan = plan
+
+    def _run_spec(self, planner: Planner) -> ApplianceSpec:
+        """Return the run a planner plans: a charger's follows its plan or state of charge."""
+        spec = planner.spec
+        if spec.charge is None:
+            return spec
+        plan = planner.plan
+        soc = self.state_of_charge(planner)
+        energy = (
+            plan.energy_kwh
+            if plan is not None and plan.energy_kwh is not None
+            else spec.charge.energy_kwh(soc or 0.0)
+        )
+        return run_spec(spec, energy) or spec
 
     def _save(self) -> None:
         self.cache.set_plans(
@@ -360,29 +427,3 @@ class PlannerManager:
                 for subentry_id, planner in self.planners.items()
             }
         )
-
-
-def _next_daily_deadline(planner: Planner, now: datetime) -> datetime | None:
-    """Return the next deadline of a daily planner after the run it has served."""
-    after = max(now, planner.served_until) if planner.served_until else now
-    deadline = next_deadline(planner.spec, after)
-    while deadline is not None and local_date(deadline) in planner.skipped_days:
-        deadline = next_deadline(planner.spec, deadline)
-    return deadline
-
-
-def _refused(key: str, planner: Planner) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"name": planner.spec.name},
-    )
-
-
-def same_run(old: Plan, new: Plan | None) -> bool:
-    """Return whether a new plan runs exactly like the old one (nothing to save)."""
-    return new is not None and (old.segments, old.reason, old.prices_complete) == (
-        new.segments,
-        new.reason,
-        new.prices_complete,
-    )

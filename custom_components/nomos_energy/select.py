@@ -19,7 +19,7 @@ from .coordinator import NomosConfigEntry
 from .entity import PlannerEntity, add_planner_entities
 from .load_profiles import PRESETS, preset_of
 from .planner_config import CONF_PROFILE
-from .planners import Planner
+from .planner_state import Planner
 
 PARALLEL_UPDATES = 0
 CONSTANT = "none"
@@ -32,7 +32,12 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the program select of every planner."""
-    add_planner_entities(entry, async_add_entities, lambda planner: [ProgramSelect(entry, planner)])
+    add_planner_entities(
+        entry,
+        async_add_entities,
+        # A charger's power follows its charging, not a program.
+        lambda planner: [] if planner.spec.charge else [ProgramSelect(entry, planner)],
+    )
 
 
 class ProgramSelect(PlannerEntity, SelectEntity):

@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import NomosConfigEntry
 from .entity import PlannerEntity, add_planner_entities
 from .planner_config import CONF_ENABLED
-from .planners import Planner
+from .planner_state import Planner
 
 PARALLEL_UPDATES = 0
 

@@ -21,7 +21,7 @@ from .appliance_plan import ApplianceSpec
 from .coordinator import NomosConfigEntry
 from .entity import PlannerEntity, add_planner_entities
 from .planner_config import CONF_DEADLINE, CONF_EARLIEST_START, CONF_WEEKEND_DEADLINE
-from .planners import Planner
+from .planner_state import Planner
 
 PARALLEL_UPDATES = 0
 

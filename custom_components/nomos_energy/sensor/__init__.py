@@ -1,4 +1,4 @@
-"""Sensors: prices, periods, consumption and cost, the contract and appliance plans.
+"""Sensors: prices, periods, consumption and cost, the contract, appliance plans, cost trackers.
 
 A homeowner sees a few of them by default (the price now, its level, the
 day's range, the next cheap period, the latest day's and the month's usage
@@ -38,7 +38,7 @@ from .grid_fee import add_grid_fee_sensors
 from .invoice import ExpectedInvoiceSensor, has_expected_invoice
 from .outlook import AnnualUsageSensor
 from .periods import PERIOD_TIME_SENSORS, NomosPeriodTimeSensor
-from .planner import PLANNER_SENSORS, PlannerSensor, SgReadySensor
+from .planner import planner_sensors
 from .prices import (
     NOT_FOR_FEED_IN,
     PRICE_SENSORS,
@@ -46,6 +46,7 @@ from .prices import (
     NomosPriceSensorDescription,
     PriceValue,
 )
+from .tracker import add_tracker_sensors
 from .usage import PERIOD_SENSORS, NomosPeriodSensor, NomosPeriodSensorDescription
 
 # Read-only entities fed by coordinators: no limit on parallel updates.
@@ -185,17 +186,11 @@ async def async_setup_entry(
         _smart,
     )
     add_companion_sensors(entry, async_add_entities)
+    add_tracker_sensors(entry, async_add_entities)
     add_planner_entities(
         entry,
         async_add_entities,
-        lambda planner: [
-            *(
-                PlannerSensor(entry, planner, description)
-                for description in PLANNER_SENSORS
-                if description.needs_power is False or planner.spec.power_kw is not None
-            ),
-            *([SgReadySensor(entry, planner)] if planner.spec.sg_ready else []),
-        ],
+        lambda planner: planner_sensors(entry, planner),
     )
     track_subscriptions(
         entry,

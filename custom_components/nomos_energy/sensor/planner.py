@@ -11,14 +11,16 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorStateClass,
 )
+from homeassistant.const import UnitOfPower
 from homeassistant.util import dt as dt_util
 
 from ..appliance_plan import Plan
 from ..coordinator import NomosConfigEntry
 from ..entity import PlannerEntity
 from ..periods import PeriodKind
-from ..planners import Planner
+from ..planner_state import Planner
 from ..sg_ready import SgReadyMode, sg_ready_mode
 from .common import money
 
@@ -117,3 +119,54 @@ class SgReadySensor(PlannerEntity, SensorEntity):
     def written_state(self) -> tuple[Any, ...] | None:
         """Return what changes at a run's or a period's edge."""
         return (self.native_value, self.extra_state_attributes)
+
+
+class ChargingPowerSensor(PlannerEntity, SensorEntity):
+    """A charger's power to draw now (kW): full in planned quarter-hours, the remainder in one."""
+
+    _attr_device_class = SensorDeviceClass.POWER
+    _attr_native_unit_of_measurement = UnitOfPower.KILO_WATT
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_suggested_display_precision = 2
+    _attr_translation_key = "charging_power"
+
+    def __init__(self, entry: NomosConfigEntry, planner: Planner) -> None:
+        """Create the sensor."""
+        super().__init__(entry, planner, "charging_power")
+
+    @property
+    def native_value(self) -> float:
+        """Return the power to draw now (0 outside the plan)."""
+        return round(self.manager.power_now(self.planner, dt_util.utcnow()), 3)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the state of charge the plan rests on and the energy still to charge."""
+        charge = self.planner.spec.charge
+        assert charge is not None
+        soc = self.manager.state_of_charge(self.planner)
+        return {
+            "state_of_charge": soc,
+            "target_state_of_charge": charge.target_pct,
+            "energy_to_charge": None if soc is None else round(charge.energy_kwh(soc), 3),
+            "charging_now_below": charge.floor_pct,
+            "below_floor": None if soc is None else charge.below_floor(soc),
+        }
+
+    def written_state(self) -> tuple[Any, ...] | None:
+        """Return what changes with the plan or the state of charge."""
+        return (self.native_value, self.extra_state_attributes)
+
+
+def planner_sensors(entry: NomosConfigEntry, planner: Planner) -> list[SensorEntity]:
+    """Return an appliance planner's sensors (the figures that need a power only with one)."""
+    sensors: list[SensorEntity] = [
+        PlannerSensor(entry, planner, description)
+        for description in PLANNER_SENSORS
+        if description.needs_power is False or planner.spec.power_kw is not None
+    ]
+    if planner.spec.sg_ready:
+        sensors.append(SgReadySensor(entry, planner))
+    if planner.spec.charge is not None:
+        sensors.append(ChargingPowerSensor(entry, planner))
+    return sensors
