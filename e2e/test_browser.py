@@ -558,7 +558,16 @@ async def test_in_german(german_stack: Stack, browser: Browser, artifacts: Path)
     context, page = await signed_in(browser, stack, "de", size=(1000, 700))
     await show_insight(stack, page, shots / "insight-chart.png", "de")
     await context.close()
-    # A car charged to its target: German entity ids from the German names.
+    # A cost tracker and a car charged to its target: German entity ids from the German names.
+    await track_a_device(
+        stack,
+        "Wärmepumpe",
+        [
+            "sensor.warmepumpe_kosten_heute",
+            "sensor.warmepumpe_kosten_gestern",
+            "sensor.warmepumpe_monatskosten_bisher",
+        ],
+    )
     await charge_a_car(
         stack,
         "Auto",
@@ -699,6 +708,51 @@ async def test_a_car_is_charged_on_the_release_users_run(stack: Stack) -> None:
         "sensor.car_charging_power_now",
         "number.car_target_state_of_charge",
         "binary_sensor.car_run_now",
+    )
+
+
+async def track_a_device(stack: Stack, name: str, sensors: list[str]) -> None:
+    """ "Add cost tracker" through the flow API the UI uses, for a heat pump's energy meter:
+    its cost sensors are there at once, none unavailable."""
+    headers = {"Authorization": f"Bearer {stack.access_token}"}
+    async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
+        meter = {
+            "device_class": "energy",
+            "state_class": "total_increasing",
+            "unit_of_measurement": "kWh",
+        }
+        await session.post(
+            "/api/states/sensor.heat_pump_meter", json={"state": "1000.0", "attributes": meter}
+        )
+        entries = await (await session.get("/api/config/config_entries/entry")).json()
+        entry_id = next(entry["entry_id"] for entry in entries if entry["domain"] == DOMAIN)
+        response = await session.post(
+            "/api/config/config_entries/subentries/flow",
+            json={"handler": [entry_id, "cost_tracker"], "show_advanced_options": False},
+        )
+        form = await response.json()
+        assert form["type"] == "form", form
+        response = await session.post(
+            f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
+            json={"name": name, "entity_id": "sensor.heat_pump_meter"},
+        )
+        assert (await response.json())["type"] == "create_entry"
+        for entity_id in sensors:
+            await wait_for_state(
+                session, entity_id, lambda state: state["state"] not in ("unavailable",)
+            )
+
+
+async def test_a_device_cost_tracker_on_the_release_users_run(stack: Stack) -> None:
+    """A cost tracker for the heat pump, on the release users run, in English."""
+    await track_a_device(
+        stack,
+        "Heat pump",
+        [
+            "sensor.heat_pump_cost_today",
+            "sensor.heat_pump_cost_yesterday",
+            "sensor.heat_pump_month_to_date_cost",
+        ],
     )
 
 

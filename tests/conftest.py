@@ -54,6 +54,34 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.snapshot_dirname = "snapshots"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--home-assistant-only`: what the floor line runs (script/test)."""
+    parser.addoption(
+        "--home-assistant-only",
+        action="store_true",
+        help="run only the tests that start Home Assistant or the Nomos simulator",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With `--home-assistant-only`, leave out the tests that run neither.
+
+    The floor line checks what differs there: Home Assistant's API and the
+    packages it pins (aiohttp for the client against the simulator). Pure logic
+    and the repository checks import nothing of either and run on the current line.
+    """
+    if not config.getoption("--home-assistant-only"):
+        return
+    needs = {"hass", "simulator"}
+    kept, left_out = [], []
+    for item in items:
+        runs = needs & set(getattr(item, "fixturenames", ()))
+        (kept if runs else left_out).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
 # `script/test-dates` sets this to run the whole suite on a date of its choosing.
 TEST_NOW = "NOMOS_TEST_NOW"
 

@@ -36,6 +36,7 @@ from .timetravel import QUARTER, berlin, travel
 DEADLINE = "time.dishwasher_done_by"
 WEEKEND = "time.dishwasher_done_by_on_weekends"
 EARLIEST = "time.dishwasher_earliest_start"
+WEEKEND_EARLIEST = "time.dishwasher_earliest_start_on_weekends"
 PLANNING = "switch.dishwasher_automatic_planning"
 prices = st.one_of(st.none(), st.floats(min_value=-20, max_value=60, allow_nan=False))
 times = st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
@@ -61,6 +62,7 @@ def wall_clock_deadlines(spec: ApplianceSpec, first: date, days: int) -> list[da
     deadline=times,
     weekend=st.one_of(st.none(), times),
     earliest=st.one_of(st.none(), times),
+    weekend_earliest=st.one_of(st.none(), times),
     runs=st.sampled_from([1, 1, 2, 3, 4]),
     needed=st.integers(min_value=1, max_value=8),
     hours=st.integers(min_value=0, max_value=47),
@@ -71,11 +73,12 @@ def test_a_daily_run_keeps_to_its_window(
     deadline: time,
     weekend: time | None,
     earliest: time | None,
+    weekend_earliest: time | None,
     runs: int,
     needed: int,
     hours: int,
 ) -> None:
-    """Weekend deadlines, several runs a day and an earliest start, on DST weekends too: the
+    """Weekend deadlines and earliest starts, several runs a day, on DST weekends too: the
     next deadline is the first one that leaves room; the run begins after the previous one
     and not before the earliest start; the plan is the cheapest run (brute force) in it."""
     spec = ApplianceSpec(
@@ -84,6 +87,7 @@ def test_a_daily_run_keeps_to_its_window(
         deadline=deadline,
         weekend_deadline=weekend,
         earliest_start=earliest,
+        weekend_earliest_start=weekend_earliest,
         power_kw=1.0,
         runs_per_day=runs,
     )
@@ -96,12 +100,15 @@ def test_a_daily_run_keeps_to_its_window(
     window_start = earliest_start(spec, due)
     assert window_start is not None
     lower = max(d for d in every if d < due)
-    if earliest is not None:
-        last = datetime.combine(due.astimezone(BERLIN).date(), earliest, BERLIN)
+    due_day = due.astimezone(BERLIN).date()
+    # A run due on a Saturday or Sunday: the weekend's earliest start, if set.
+    earliest_that_day = (
+        weekend_earliest if weekend_earliest and due_day.weekday() >= 5 else earliest
+    )
+    if earliest_that_day is not None:
+        last = datetime.combine(due_day, earliest_that_day, BERLIN)
         if last >= due:
-            last = datetime.combine(
-                due.astimezone(BERLIN).date() - timedelta(days=1), earliest, BERLIN
-            )
+            last = datetime.combine(due_day - timedelta(days=1), earliest_that_day, BERLIN)
         lower = max(lower, last)
     assert window_start == lower
     begin = max(first_start(now), window_start)
@@ -221,6 +228,26 @@ async def test_a_weekend_deadline(
     assert plan_of(hass)["deadline"] == "2026-12-05T10:00:00+01:00"  # Saturday
 
 
+async def test_a_weekend_earliest_start(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, anna: MockConfigEntry
+) -> None:
+    """Weekdays from 22:00, weekends from 08:00 (done by 10:00): Friday's run begins after
+    22:00 on Thursday, Saturday's after 08:00 on Saturday; the entity shows the weekday's
+    time until set."""
+    await set_time(hass, EARLIEST, "22:00:00")
+    assert hass.states.get(WEEKEND_EARLIEST).state == "22:00:00"
+    await set_time(hass, WEEKEND, "10:00:00")
+    await set_time(hass, WEEKEND_EARLIEST, "08:00:00")
+    friday = plan_of(hass)
+    assert friday["deadline"] == "2026-12-04T07:00:00+01:00"
+    assert datetime.fromisoformat(friday["segments"][0]["start"]) >= berlin(2026, 12, 3, 22, 0)
+    await travel(hass, freezer, berlin(2026, 12, 4, 16, 0))
+    saturday = plan_of(hass)
+    assert saturday["deadline"] == "2026-12-05T10:00:00+01:00"
+    assert datetime.fromisoformat(saturday["segments"][0]["start"]) >= berlin(2026, 12, 5, 8, 0)
+    assert next(iter(anna.subentries.values())).data["weekend_earliest_start"] == "08:00:00"
+
+
 async def test_a_start_that_leaves_no_room_is_refused(
     hass: HomeAssistant, anna: MockConfigEntry
 ) -> None:
@@ -270,6 +297,7 @@ async def test_german_names(
         "time.geschirrspuler_fertig_bis",
         "time.geschirrspuler_fertig_bis_am_wochenende",
         "time.geschirrspuler_fruhester_start",
+        "time.geschirrspuler_fruhester_start_am_wochenende",
         "switch.geschirrspuler_automatische_planung",
     ):
         assert hass.states.get(entity_id) is not None, entity_id

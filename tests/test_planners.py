@@ -36,6 +36,7 @@ ADVANCED_FIELDS = (
     "power_kw",
     "earliest_start",
     "weekend_deadline",
+    "weekend_earliest_start",
     "ready_entity",
     "ready_state",
     "price_cap_ct",
@@ -431,7 +432,11 @@ async def test_the_form_shows_only_the_chosen_deadline(
         assert [str(key) for key in advanced.schema.schema] == [
             "may_pause",
             "power_kw",
-            *(["earliest_start", "weekend_deadline", "runs_per_day"] if mode == "daily" else []),
+            *(
+                ["earliest_start", "weekend_deadline", "weekend_earliest_start", "runs_per_day"]
+                if mode == "daily"
+                else []
+            ),
             "ready_entity",
             "ready_state",
             "profile",
@@ -474,6 +479,7 @@ async def test_reconfigure_keeps_or_switches_the_mode(
         "power_kw": None,
         "earliest_start": None,
         "weekend_deadline": None,
+        "weekend_earliest_start": None,
         "ready_entity": None,
         "ready_state": None,
         "price_cap_ct": None,

@@ -60,6 +60,7 @@ from .planner_config import (
     CONF_SUBSCRIPTION_ID,
     CONF_TARGET_SOC,
     CONF_WEEKEND_DEADLINE,
+    CONF_WEEKEND_EARLIEST_START,
     CONF_WITHIN_MINUTES,
     DEFAULT_EFFICIENCY,
     DEFAULT_TARGET_SOC,
@@ -85,6 +86,7 @@ _ADVANCED_FIELDS = (
     CONF_POWER_KW,
     CONF_EARLIEST_START,
     CONF_WEEKEND_DEADLINE,
+    CONF_WEEKEND_EARLIEST_START,
     CONF_READY_ENTITY,
     CONF_READY_STATE,
     CONF_PRICE_CAP_CT,
@@ -226,6 +228,7 @@ def _charge_schema(choices: dict[str, str]) -> vol.Schema:
         vol.Optional(CONF_CHARGE_NOW_BELOW): _box(0, 100, 1, "%"),
         vol.Optional(CONF_EARLIEST_START): TimeSelector(),
         vol.Optional(CONF_WEEKEND_DEADLINE): TimeSelector(),
+        vol.Optional(CONF_WEEKEND_EARLIEST_START): TimeSelector(),
         vol.Optional(CONF_READY_ENTITY): EntitySelector(EntitySelectorConfig(domain=READY_DOMAINS)),
         vol.Optional(CONF_READY_STATE): TextSelector(),
         vol.Optional(CONF_GROUP): TextSelector(),
@@ -260,6 +263,7 @@ def _charge_data(
         CONF_CHARGE_NOW_BELOW: None if floor is None else round(float(floor)),
         CONF_EARLIEST_START: advanced.get(CONF_EARLIEST_START),
         CONF_WEEKEND_DEADLINE: advanced.get(CONF_WEEKEND_DEADLINE),
+        CONF_WEEKEND_EARLIEST_START: advanced.get(CONF_WEEKEND_EARLIEST_START),
         CONF_READY_ENTITY: advanced.get(CONF_READY_ENTITY) or None,
         CONF_READY_STATE: str(advanced.get(CONF_READY_STATE) or "").strip() or None,
         CONF_PRICE_CAP_CT: advanced.get(CONF_PRICE_CAP_CT),
@@ -298,6 +302,7 @@ def _schema(mode: str, choices: dict[str, str]) -> vol.Schema:
     if mode == DEADLINE_DAILY:
         advanced[vol.Optional(CONF_EARLIEST_START)] = TimeSelector()
         advanced[vol.Optional(CONF_WEEKEND_DEADLINE)] = TimeSelector()
+        advanced[vol.Optional(CONF_WEEKEND_EARLIEST_START)] = TimeSelector()
         advanced[vol.Required(CONF_RUNS_PER_DAY, default=1)] = NumberSelector(
             NumberSelectorConfig(min=1, max=4, step=1, mode=NumberSelectorMode.BOX)
         )
@@ -355,6 +360,7 @@ def _appliance_data(
         CONF_POWER_KW: advanced.get(CONF_POWER_KW),
         CONF_EARLIEST_START: advanced.get(CONF_EARLIEST_START) if daily else None,
         CONF_WEEKEND_DEADLINE: advanced.get(CONF_WEEKEND_DEADLINE) if daily else None,
+        CONF_WEEKEND_EARLIEST_START: advanced.get(CONF_WEEKEND_EARLIEST_START) if daily else None,
         CONF_READY_ENTITY: advanced.get(CONF_READY_ENTITY) or None,
         CONF_READY_STATE: str(advanced.get(CONF_READY_STATE) or "").strip() or None,
         CONF_PRICE_CAP_CT: advanced.get(CONF_PRICE_CAP_CT),

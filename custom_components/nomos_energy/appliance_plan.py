@@ -48,6 +48,8 @@ class ApplianceSpec:
     # A daily run begins at this time at the earliest (the last one before its
     # deadline); None: any time after the previous deadline.
     earliest_start: time | None = None
+    # Runs due on Saturdays and Sundays begin at this time at the earliest instead.
+    weekend_earliest_start: time | None = None
     # Off: no run is planned (the homeowner's switch).
     enabled: bool = True
     # An entity that must be in `ready_state` for a run to be planned (door closed,
@@ -70,6 +72,12 @@ class ApplianceSpec:
         if self.weekend_deadline is not None and day.weekday() >= SATURDAY:
             return self.weekend_deadline
         return self.deadline
+
+    def earliest_start_on(self, day: date) -> time | None:
+        """Return the earliest start of a run due on a Berlin day (weekends may differ)."""
+        if self.weekend_earliest_start is not None and day.weekday() >= SATURDAY:
+            return self.weekend_earliest_start
+        return self.earliest_start
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,18 +233,19 @@ def earliest_start(spec: ApplianceSpec, deadline: datetime) -> datetime | None:
 
     After the previous deadline (one run per deadline: in the 24 hours, 23 or 25
     across DST, before it; 12 with two runs a day), and not before the last
-    `earliest_start` before the deadline. An earliest start equal to the
-    deadline's time changes nothing.
+    earliest start before the deadline (a run due on a weekend: the weekend's, if
+    set). An earliest start equal to the deadline's time changes nothing.
     """
     if spec.deadline is None:
         return None
     day = deadline.astimezone(BERLIN).date()
     previous = max(moment for moment in deadlines(spec, day) if moment < deadline)
-    if spec.earliest_start is None:
+    earliest = spec.earliest_start_on(day)
+    if earliest is None:
         return previous
-    candidate = datetime.combine(day, spec.earliest_start, BERLIN)
+    candidate = datetime.combine(day, earliest, BERLIN)
     if candidate >= deadline:
-        candidate = datetime.combine(day - timedelta(days=1), spec.earliest_start, BERLIN)
+        candidate = datetime.combine(day - timedelta(days=1), earliest, BERLIN)
     return max(candidate, previous)
 
 

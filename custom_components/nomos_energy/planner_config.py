@@ -27,6 +27,7 @@ CONF_MAY_PAUSE = "may_pause"
 CONF_POWER_KW = "power_kw"
 CONF_WEEKEND_DEADLINE = "weekend_deadline"
 CONF_EARLIEST_START = "earliest_start"
+CONF_WEEKEND_EARLIEST_START = "weekend_earliest_start"
 CONF_ENABLED = "enabled"
 CONF_READY_ENTITY = "ready_entity"
 CONF_READY_STATE = "ready_state"
@@ -49,6 +50,7 @@ EVERYDAY_SETTINGS = (
     CONF_DEADLINE,
     CONF_WEEKEND_DEADLINE,
     CONF_EARLIEST_START,
+    CONF_WEEKEND_EARLIEST_START,
     CONF_ENABLED,
     CONF_DURATION_MINUTES,
     CONF_TARGET_SOC,
@@ -88,6 +90,7 @@ def spec_from_data(title: str, data: Mapping[str, Any]) -> ApplianceSpec:
         power_kw=power_kw,
         weekend_deadline=_time(data.get(CONF_WEEKEND_DEADLINE)) if deadline else None,
         earliest_start=_time(data.get(CONF_EARLIEST_START)) if deadline else None,
+        weekend_earliest_start=_time(data.get(CONF_WEEKEND_EARLIEST_START)) if deadline else None,
         enabled=bool(data.get(CONF_ENABLED, True)),
         ready_entity=data.get(CONF_READY_ENTITY) or None,
         ready_state=str(data.get(CONF_READY_STATE) or "on"),

@@ -20,7 +20,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .appliance_plan import ApplianceSpec
 from .coordinator import NomosConfigEntry
 from .entity import PlannerEntity, add_planner_entities
-from .planner_config import CONF_DEADLINE, CONF_EARLIEST_START, CONF_WEEKEND_DEADLINE
+from .planner_config import (
+    CONF_DEADLINE,
+    CONF_EARLIEST_START,
+    CONF_WEEKEND_DEADLINE,
+    CONF_WEEKEND_EARLIEST_START,
+)
 from .planner_state import Planner
 
 PARALLEL_UPDATES = 0
@@ -50,6 +55,12 @@ TIMES: tuple[PlannerTimeDescription, ...] = (
         key=CONF_EARLIEST_START,
         translation_key=CONF_EARLIEST_START,
         value_fn=lambda spec: spec.earliest_start or spec.deadline,
+    ),
+    # Until set, the weekday's earliest start holds on weekends as well.
+    PlannerTimeDescription(
+        key=CONF_WEEKEND_EARLIEST_START,
+        translation_key=CONF_WEEKEND_EARLIEST_START,
+        value_fn=lambda spec: spec.weekend_earliest_start or spec.earliest_start or spec.deadline,
     ),
 )
 
