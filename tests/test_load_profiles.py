@@ -141,6 +141,7 @@ async def test_a_washing_machine_program_from_the_form_and_the_dashboard(
     form = await change_appliance(hass, entry, next(iter(entry.subentries)), "daily")
     assert suggested(form)["advanced"]["profile"] == "washing_machine"
     hass.config_entries.subentries.async_abort(form["flow_id"])
+    runtime = entry.runtime_data
     await hass.services.async_call(
         "select",
         "select_option",
@@ -148,7 +149,9 @@ async def test_a_washing_machine_program_from_the_form_and_the_dashboard(
         blocking=True,
     )
     await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.runtime_data is runtime  # another program: planned at once, no reload
     assert hass.states.get("select.washer_program").state == "dryer"
+    assert next(iter(entry.subentries.values())).data["profile"] == PRESETS["dryer"]
     run_now = hass.states.get("binary_sensor.washer_run_now").attributes
     begin = datetime.fromisoformat(run_now["segments"][0]["start"])
     end = datetime.fromisoformat(run_now["segments"][-1]["end"])

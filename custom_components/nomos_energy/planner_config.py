@@ -149,6 +149,8 @@ def subentry_signature(subentries: dict[str, ConfigSubentry]) -> tuple[Any, ...]
     """Return what the planners are made of, to reload only when it changes.
 
     The everyday settings are not part of it: the planners take them at once (apply).
+    Of the program only whether there is one counts (the run time setting and the cost
+    sensors follow that); another program is planned at once as well.
     """
     return tuple(
         sorted(
@@ -156,7 +158,7 @@ def subentry_signature(subentries: dict[str, ConfigSubentry]) -> tuple[Any, ...]
                 sid,
                 subentry.title,
                 sorted(
-                    [key, value]
+                    [key, bool(value) if key == CONF_PROFILE else value]
                     for key, value in subentry.data.items()
                     if key not in EVERYDAY_SETTINGS
                 ),

@@ -1,9 +1,9 @@
 """An appliance's program from the dashboard: constant power, a typical program, or its own.
 
 Choosing a typical program (dishwasher, washing machine, dryer) gives the planner
-that program's power profile; the appliance is then planned again (its entry
-reloads: the run time and the cost follow the profile). An own profile is typed
-in the appliance's form ("Advanced").
+that program's power profile; the appliance is planned again at once (from or to
+constant power its entry reloads: the run time setting and the cost sensors come
+or go). An own profile is typed in the appliance's form ("Advanced").
 """
 
 from __future__ import annotations
@@ -49,7 +49,12 @@ class ProgramSelect(PlannerEntity, SelectEntity):
     def __init__(self, entry: NomosConfigEntry, planner: Planner) -> None:
         """Create the select."""
         super().__init__(entry, planner, "program")
-        self._profile_text = entry.subentries[planner.subentry_id].data.get(CONF_PROFILE)
+        self._entry = entry
+
+    @property
+    def _profile_text(self) -> Any:
+        """Return the program the appliance's subentry keeps (a change needs no reload)."""
+        return self._entry.subentries[self.subentry_id].data.get(CONF_PROFILE)
 
     @property
     def options(self) -> list[str]:
