@@ -159,11 +159,12 @@ async def test_driven_plugged_in_full_and_below_the_floor(
     assert hass.states.get(RUN_NOW).state == STATE_ON
     assert hass.states.get(POWER).attributes["below_floor"] is True
     assert len(planned_quarters(plan_of(hass))) == quarters_for(energy_for(20), KW)
-    # Unavailable for a while (the car's cloud is down): the plan stays as it is.
+    # Unavailable for a while (the car's cloud is down), or nonsense: the plan stays as it is.
     plan = plan_of(hass)
-    hass.states.async_set(SOC, "unavailable")
-    await hass.async_block_till_done()
-    assert plan_of(hass) == plan
+    for nonsense in ("unavailable", "nan", "inf"):
+        hass.states.async_set(SOC, nonsense)
+        await hass.async_block_till_done()
+        assert plan_of(hass) == plan
 
 
 async def test_the_target_from_the_dashboard_and_a_restart_mid_charge(

@@ -11,6 +11,7 @@ no request to Nomos.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+import math
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
@@ -115,9 +116,10 @@ class PlannerManager:
         charge = planner.spec.charge
         state = None if charge is None else self.prices.hass.states.get(charge.soc_entity)
         try:
-            return None if state is None else float(state.state)
+            soc = None if state is None else float(state.state)
         except ValueError:
             return None  # unavailable, unknown: the plan stays as it is
+        return soc if soc is not None and math.isfinite(soc) else None
 
     def power_now(self, planner: Planner, now: datetime) -> float:
         """Return the power (kW) a planner's appliance should draw now.
