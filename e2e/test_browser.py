@@ -577,19 +577,25 @@ async def test_in_german(german_stack: Stack, browser: Browser, artifacts: Path)
     )
 
 
+async def start_subentry_flow(session: aiohttp.ClientSession, kind: str) -> dict[str, Any]:
+    """Open "Add appliance" or "Add cost tracker" on the Nomos entry, as the UI does."""
+    entries = await (await session.get("/api/config/config_entries/entry")).json()
+    entry_id = next(entry["entry_id"] for entry in entries if entry["domain"] == DOMAIN)
+    response = await session.post(
+        "/api/config/config_entries/subentries/flow",
+        json={"handler": [entry_id, kind], "show_advanced_options": False},
+    )
+    flow: dict[str, Any] = await response.json()
+    return flow
+
+
 async def test_an_appliance_is_planned_on_the_release_users_run(stack: Stack) -> None:
     """ "Add appliance" through Home Assistant's own flow API (what the UI sends: the mode
     from the menu, then its form): a device whose Run-now sensor, planned start and end, and
     calendar run appear at once."""
     headers = {"Authorization": f"Bearer {stack.access_token}"}
     async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
-        entries = await (await session.get("/api/config/config_entries/entry")).json()
-        entry_id = next(entry["entry_id"] for entry in entries if entry["domain"] == DOMAIN)
-        response = await session.post(
-            "/api/config/config_entries/subentries/flow",
-            json={"handler": [entry_id, "appliance"], "show_advanced_options": False},
-        )
-        menu = await response.json()
+        menu = await start_subentry_flow(session, "appliance")
         assert menu["type"] == "menu", menu
         assert menu["step_id"] == "user"
         response = await session.post(
@@ -657,13 +663,7 @@ async def charge_a_car(stack: Stack, name: str, power: str, target: str, run_now
     async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
         soc = {"attributes": {"unit_of_measurement": "%", "device_class": "battery"}}
         await session.post("/api/states/sensor.car_battery", json={"state": "40", **soc})
-        entries = await (await session.get("/api/config/config_entries/entry")).json()
-        entry_id = next(entry["entry_id"] for entry in entries if entry["domain"] == DOMAIN)
-        response = await session.post(
-            "/api/config/config_entries/subentries/flow",
-            json={"handler": [entry_id, "appliance"], "show_advanced_options": False},
-        )
-        menu = await response.json()
+        menu = await start_subentry_flow(session, "appliance")
         assert "charge" in menu["menu_options"], menu
         response = await session.post(
             f"/api/config/config_entries/subentries/flow/{menu['flow_id']}",
@@ -724,13 +724,7 @@ async def track_a_device(stack: Stack, name: str, sensors: list[str]) -> None:
         await session.post(
             "/api/states/sensor.heat_pump_meter", json={"state": "1000.0", "attributes": meter}
         )
-        entries = await (await session.get("/api/config/config_entries/entry")).json()
-        entry_id = next(entry["entry_id"] for entry in entries if entry["domain"] == DOMAIN)
-        response = await session.post(
-            "/api/config/config_entries/subentries/flow",
-            json={"handler": [entry_id, "cost_tracker"], "show_advanced_options": False},
-        )
-        form = await response.json()
+        form = await start_subentry_flow(session, "cost_tracker")
         assert form["type"] == "form", form
         response = await session.post(
             f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
