@@ -37,7 +37,11 @@ def test_manifest_follows_hassfest_order_and_hacs_requirements() -> None:
     assert manifest["dependencies"] == ["application_credentials"]
     assert manifest["iot_class"] == "cloud_polling"
     assert manifest["integration_type"] == "hub"
-    assert manifest["requirements"] == []
+    # Home Assistant installs these; every requirements line installs the same pins.
+    pins = (ROOT / "requirements/integration.txt").read_text().splitlines()
+    assert manifest["requirements"] == [line for line in pins if line and line[0] != "#"]
+    for line in ("current", "floor", "demo", "demo-floor"):
+        assert "-r integration.txt" in (ROOT / f"requirements/{line}.txt").read_text()
     assert all(owner.startswith("@") for owner in manifest["codeowners"])
     assert manifest["documentation"].startswith("https://")
     assert manifest["issue_tracker"].startswith("https://")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import math
 
 from .household_model import HOURS, Grid, Placement, State, Task
-from .load_placement import EPSILON
+from .load_placement import EPSILON, ProgramCosts, cheapest_pair, cheapest_program
 from .price_schedule import CT_PER_EUR
 from .target_fill import TargetFill, TargetSpec, fill_targets
 
@@ -19,12 +19,15 @@ from .target_fill import TargetFill, TargetSpec, fill_targets
 # target has nowhere else to go: more than any price, yet finite, as the target may still
 # fit over its cap (the deadline wins) and a plan that leaves it out is judged as such.
 STRANDED_CT = 1e6
+# Two programs are placed together exactly while the joint search has at most this many
+# (quarter-hour, steps done) states (about 10 ms here), else one after the other.
+PAIR_STATES = 6000
 # A program is kept out of at most this many of the quarter-hours it runs in (see _contested).
 AVOIDED = 3
 
 
 class SearchCosts:
-    """Costs, scores and fills of the household search (household_plan._Search)."""
+    """Costs, scores, fills and pair placements of the household search (household_plan._Search)."""
 
     grid: Grid
     tasks: Sequence[Task]
@@ -340,6 +343,51 @@ class SearchCosts:
             ]
             specs.append(TargetSpec(allowed, load.max_kw, load.energy_kwh / HOURS, load.group))
         return fill_targets(specs, self.grid.prices, room)
+
+    def _place_pair(
+        self,
+        pair: tuple[int, int],
+        placements: Sequence[Placement | None],
+        spare: Sequence[Sequence[tuple[float, int]]],
+        current: tuple[Placement | None, Placement | None],
+    ) -> tuple[Placement | None, Placement | None] | None:
+        """Return the cheapest joint placement of two programs beside the others.
+
+        None when the exact search is too large (PAIR_STATES); (None, None) when the
+        two do not fit together. Only (step, quarter-hour) that can beat where the
+        two run now (`current`) are searched.
+        """
+        a, b = (self.tasks[i] for i in pair)
+        low, high = min(a.low, b.low), max(a.high, b.high)
+        exclusive = a.load.group == b.load.group is not None
+        for capped in dict.fromkeys([(a.cap_alone, b.cap_alone), (False, False)]):
+            costs_a, room = self._costs(pair[0], placements, spare, True, capped[0], low, high)
+            costs_b, _ = self._costs(pair[1], placements, spare, True, capped[1], low, high)
+            follows = self.grid.follows[low:high]
+            first = ProgramCosts(costs_a, a.load.profile_kw, a.load.pausable)
+            second = ProgramCosts(costs_b, b.load.profile_kw, b.load.pausable)
+            alone_a = cheapest_program(costs_a, a.load.pausable, follows)
+            alone_b = cheapest_program(costs_b, b.load.pausable, follows)
+            if alone_a is None or alone_b is None:
+                continue
+            # Each at its best, not in each other's way: that is the joint best too.
+            if first.compatible(alone_a[1], second, alone_b[1], room, exclusive):
+                best = (0.0, alone_a[1], alone_b[1])
+            else:
+                bound = cost_at(current[0], costs_a, low) + cost_at(current[1], costs_b, low)
+                first = first.within(follows, bound - alone_b[0])
+                second = second.within(follows, bound - alone_a[0])
+                if first.size(second) > PAIR_STATES:
+                    return None
+                found = cheapest_pair(first, second, room, follows, exclusive)
+                if found is None:
+                    continue
+                best = found
+            return (
+                self._program_at(pair[0], [low + i for i in best[1]]),
+                self._program_at(pair[1], [low + i for i in best[2]]),
+            )
+        return (None, None)
 
 
 def cost_at(placement: Placement | None, costs: Sequence[Sequence[float]], low: int) -> float:

@@ -16,30 +16,27 @@ Pure logic, no Home Assistant imports. The model:
 One load alone is planned exactly (load_placement.py): a program by a
 dynamic programme over (step, quarter-hour); an energy target by filling the
 cheapest quarter-hours at full power, the last one partly. Loads under a
-limit or in groups make a mixed-integer programme; instead of a solver we use
-a heuristic, which the tests hold to within 1 % of an exact solver's cost:
+limit or in groups make a mixed-integer programme, solved exactly by HiGHS
+(household_exact.py) when every load fits with the caps it can keep alone and
+the solver proves its plan within TIME_LIMIT. Otherwise (or without HiGHS) a
+search of our own plans, which the tests hold to within 1 % of the optimum in
+all but a few of thousands of random households:
 
-- the energy targets are always placed together, after the programs
-  (`fill_targets`: exact for them given where the programs run, unless two
-  of them share a group);
-- a program is placed at its cheapest beside the others by the dynamic
-  programme, with the energy targets' side priced in: taking room from a
-  target costs what moving that energy to its next cheapest quarter-hour
-  costs, and leaving a quarter-hour free gains what a target saves there;
+- the energy targets are placed together after the programs (`fill_targets`:
+  exact given the programs, unless two share a group); a program at its
+  cheapest beside the others by the dynamic programme, the targets' side
+  priced in (room taken from a target costs moving that energy on, a
+  quarter-hour left free gains what a target saves there);
 - starts: the programs one by one in a few orders (least slack first, largest
   energy first, a program left out first), and the programs before the targets;
-- each start is improved by descent, the cheap kinds of moves first and a
-  dearer kind only once the cheaper stop helping: move one program (targets as
-  they are, or making room), then refill the targets; let the targets go first
-  and fit the programs around them; move two programs of a group or under the
-  limit together (exactly, by a dynamic programme over both, while small
-  enough); keep a program out of a quarter-hour a target wants (or it would
-  push a target out of), as the targets' side priced in quarter by quarter
-  counts a target's saving or move more than once; shift a program by a
-  quarter-hour or two; for targets of one group,
-  serve another first or keep one out of a quarter-hour. A move is kept when it
-  lowers (loads left out, caps missed, kWh over caps, cost); the best start wins.
-  The joint moves run from every start in a small household, else from the best.
+- each start is improved by descent, a dearer kind of move only once the
+  cheaper stop helping: move one program (targets as they are, or making room);
+  targets first, programs around them; two programs of a group or under the
+  limit together (exactly while small enough); keep a program out of a
+  quarter-hour a target wants; shift a program by one or two quarter-hours;
+  for targets of one group, serve another first or keep one out of a
+  quarter-hour. A move is kept when it lowers (loads left out, caps missed,
+  kWh over caps, cost); the best start (or HiGHS's unproven plan) wins.
 
 Loads that cannot be done even alone are reported (`not_enough_time` when
 the time window is too short whatever the prices, else `prices_missing`) and
@@ -56,7 +53,8 @@ from collections.abc import Sequence
 import itertools
 import math
 
-from .household_costs import SearchCosts, cost_at
+from .household_costs import SearchCosts
+from .household_exact import solve_exactly
 from .household_model import (
     CANNOT_FINISH,
     LIMIT,
@@ -74,7 +72,7 @@ from .household_model import (
     load_plan,
     quarters_between,
 )
-from .load_placement import ProgramCosts, cheapest_pair, cheapest_program
+from .load_placement import cheapest_program
 from .price_schedule import PriceInterval
 
 __all__ = [
@@ -94,9 +92,6 @@ __all__ = [
 MAX_PASSES = 12
 # Up to this many (quarter-hours x steps) of all programs, every start gets the pair moves.
 THOROUGH_WORK = 2000
-# Two programs are placed together exactly while the joint search has at most this many
-# (quarter-hour, steps done) states (about 10 ms here), else one after the other.
-PAIR_STATES = 6000
 NO_LIMIT = Household()
 
 
@@ -135,6 +130,16 @@ class _Search(SearchCosts):
         ]
 
     def solve(self) -> tuple[Placement | None, ...]:
+        """Return the exact plan if HiGHS proves one in time, else the search's (or its) best."""
+        exact = solve_exactly(self.grid, self.tasks, self.limit)
+        if exact is not None and exact[1]:
+            return tuple(exact[0])
+        found = self._search()
+        if exact is not None and self._score(exact[0]) < self._score(found):
+            return tuple(exact[0])
+        return found
+
+    def _search(self) -> tuple[Placement | None, ...]:
         """Return the best placements found from a few starts, each improved by descent."""
         by_slack = sorted(self.programs, key=lambda i: (self.tasks[i].slack, i))
         by_size = sorted(self.programs, key=lambda i: (-self.tasks[i].size, i))
@@ -344,51 +349,6 @@ class _Search(SearchCosts):
             if best is not None:
                 return self._program_at(index, [low + i for i in best[1]])
         return None
-
-    def _place_pair(
-        self,
-        pair: tuple[int, int],
-        placements: Sequence[Placement | None],
-        spare: Sequence[Sequence[tuple[float, int]]],
-        current: tuple[Placement | None, Placement | None],
-    ) -> tuple[Placement | None, Placement | None] | None:
-        """Return the cheapest joint placement of two programs beside the others.
-
-        None when the exact search is too large (PAIR_STATES); (None, None) when the
-        two do not fit together. Only (step, quarter-hour) that can beat where the
-        two run now (`current`) are searched.
-        """
-        a, b = (self.tasks[i] for i in pair)
-        low, high = min(a.low, b.low), max(a.high, b.high)
-        exclusive = a.load.group == b.load.group is not None
-        for capped in dict.fromkeys([(a.cap_alone, b.cap_alone), (False, False)]):
-            costs_a, room = self._costs(pair[0], placements, spare, True, capped[0], low, high)
-            costs_b, _ = self._costs(pair[1], placements, spare, True, capped[1], low, high)
-            follows = self.grid.follows[low:high]
-            first = ProgramCosts(costs_a, a.load.profile_kw, a.load.pausable)
-            second = ProgramCosts(costs_b, b.load.profile_kw, b.load.pausable)
-            alone_a = cheapest_program(costs_a, a.load.pausable, follows)
-            alone_b = cheapest_program(costs_b, b.load.pausable, follows)
-            if alone_a is None or alone_b is None:
-                continue
-            # Each at its best, not in each other's way: that is the joint best too.
-            if first.compatible(alone_a[1], second, alone_b[1], room, exclusive):
-                best = (0.0, alone_a[1], alone_b[1])
-            else:
-                bound = cost_at(current[0], costs_a, low) + cost_at(current[1], costs_b, low)
-                first = first.within(follows, bound - alone_b[0])
-                second = second.within(follows, bound - alone_a[0])
-                if first.size(second) > PAIR_STATES:
-                    return None
-                found = cheapest_pair(first, second, room, follows, exclusive)
-                if found is None:
-                    continue
-                best = found
-            return (
-                self._program_at(pair[0], [low + i for i in best[1]]),
-                self._program_at(pair[1], [low + i for i in best[2]]),
-            )
-        return (None, None)
 
 
 # The kinds of moves the descent tries, cheapest first (see _Search._moves).

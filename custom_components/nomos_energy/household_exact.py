@@ -1,0 +1,315 @@
+"""The household plan solved exactly: a mixed-integer programme for HiGHS.
+
+Pure logic, no Home Assistant imports. household_plan.py asks here first when
+loads share a limit or a group; when HiGHS is missing, finds no plan in time or
+the loads do not all fit with their caps, its own search plans instead.
+
+The model (see household_plan.py for the loads): a program is split into
+blocks, the steps between two pauses it may make; each block starts in exactly
+one quarter-hour where all its steps have a usable price and follow on, and a
+block starts after the previous one ends. A program of equal steps that may
+pause before each is simply "any n of its quarter-hours" (a charge at constant
+power), which avoids n! equal orders. An energy target draws 0..max_kw in each
+usable quarter-hour, exactly its energy in all; one that shares a group gets an
+on/off per quarter-hour. Every load is planned, each keeping its price cap if it
+can alone; the import limit and the groups bind per quarter-hour; the cost is
+the objective.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+import itertools
+import math
+
+from .household_model import HOURS, Grid, Placement, Task
+from .price_schedule import CT_PER_EUR
+
+try:
+    import highspy
+except ImportError:  # pragma: no cover - a requirement; only a broken install lacks it
+    highspy = None  # type: ignore[assignment]
+
+# How long HiGHS may search (seconds): the plan is made in Home Assistant's event loop.
+TIME_LIMIT = 0.5
+# Stop when the plan is proven within this much (EUR) of the optimum.
+ABSOLUTE_GAP = 1e-4
+# Power below this (kW) is solver noise, not a plan.
+NOISE = 1e-7
+
+
+class _Model:
+    """Columns (cost, upper bound, integer) and rows (coefficients, lower, upper)."""
+
+    def __init__(self) -> None:
+        self.costs: list[float] = []
+        self.upper: list[float] = []
+        self.integer: list[int] = []
+        self.rows: list[tuple[list[tuple[int, float]], float, float]] = []
+
+    def column(self, cost: float, upper: float, integer: bool) -> int:
+        self.costs.append(cost)
+        self.upper.append(upper)
+        self.integer.append(int(integer))
+        return len(self.costs) - 1
+
+    def row(self, terms: list[tuple[int, float]], low: float, high: float) -> None:
+        if terms:
+            self.rows.append((terms, low, high))
+
+    def solve(self, seconds: float) -> tuple[list[float], bool] | None:
+        """Return the columns' values and whether they are proven optimal; None if none found."""
+        assert highspy is not None
+        starts, indices, values = [0], [], []
+        for terms, _, _ in self.rows:
+            for column, coefficient in terms:
+                indices.append(column)
+                values.append(coefficient)
+            starts.append(len(indices))
+        solver = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's own annotation gap
+        solver.silent()
+        for option, value in (
+            ("time_limit", seconds),
+            ("mip_abs_gap", ABSOLUTE_GAP),
+            ("threads", 1),
+            # Presolve costs more than it saves on these small models (0.85 s of 0.92 s on
+            # the benchmark's household), and their relaxation is mostly integral already.
+            ("presolve", "off"),
+            ("mip_heuristic_run_feasibility_jump", False),
+        ):
+            solver.setOptionValue(option, value)
+        solver.passModel(
+            len(self.costs),
+            len(self.rows),
+            len(indices),
+            int(highspy.MatrixFormat.kRowwise),
+            int(highspy.ObjSense.kMinimize),
+            0.0,
+            self.costs,
+            [0.0] * len(self.costs),
+            self.upper,
+            [low for _, low, _ in self.rows],
+            [high for _, _, high in self.rows],
+            starts[:-1] if self.rows else [0],
+            indices,
+            values,
+            self.integer,
+        )
+        solver.run()
+        status = solver.getModelStatus()
+        solution = solver.getSolution()
+        if not solution.value_valid:
+            return None
+        return list(solution.col_value), status == highspy.HighsModelStatus.kOptimal
+
+
+class _Load:
+    """One task's columns: (column, quarter, kW) per way it can draw power."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.draws: list[list[tuple[int, int, float]]] = []  # per column group: its draws
+        self.energy: list[tuple[int, int]] = []  # an energy target: (column, quarter)
+        self.switches: list[tuple[int, int]] = []  # its on/off per quarter-hour, if grouped
+
+
+def solve_exactly(
+    grid: Grid, tasks: Sequence[Task], limit: float
+) -> tuple[list[Placement], bool] | None:
+    """Return a placement per task and whether it is proven cheapest; None if none was found.
+
+    None too when HiGHS is not installed, the tasks do not all fit with their caps, or
+    they do not share a limit or a group (each is then planned alone, exactly).
+    """
+    shared = limit < math.inf or any(
+        a.load.group == b.load.group is not None for a, b in itertools.combinations(tasks, 2)
+    )
+    if highspy is None or len(tasks) < 2 or not shared:
+        return None
+    model = _Model()
+    loads = [_Load(task) for task in tasks]
+    grouped = {
+        task.load.group
+        for task, other in itertools.permutations(tasks, 2)
+        if task.load.group is not None and task.load.group == other.load.group
+    }
+    power: dict[int, list[tuple[int, float]]] = {}
+    busy: dict[tuple[str, int], list[tuple[int, float]]] = {}
+    for load in loads:
+        task = load.task
+        group = task.load.group if task.load.group in grouped else None
+        usable = task.quarters(task.cap_alone)
+        if not task.load.is_program:
+            _add_target(model, grid, load, usable, group is not None)
+            for column, quarter in load.energy:
+                power.setdefault(quarter, []).append((column, 1.0))
+            for column, quarter in load.switches:
+                busy.setdefault((group or "", quarter), []).append((column, 1.0))
+            continue
+        if not _add_program(model, grid, load, set(usable)):
+            return None
+        for draws in load.draws:
+            for column, quarter, kw in draws:
+                power.setdefault(quarter, []).append((column, kw))
+                if group is not None:
+                    busy.setdefault((group, quarter), []).append((column, 1.0))
+    if limit < math.inf:
+        for terms in power.values():
+            if sum(kw * model.upper[column] for column, kw in terms) > limit:
+                model.row(terms, -math.inf, limit)
+    for terms in busy.values():
+        if len(terms) > 1:
+            model.row(terms, -math.inf, 1.0)
+    solved = model.solve(TIME_LIMIT)
+    if solved is None:
+        return None
+    values, proven = solved
+    placements = [_placement(grid, load, values) for load in loads]
+    if any(placement is None for placement in placements):
+        return None
+    result = [placement for placement in placements if placement is not None]
+    if not _keeps_limits(tasks, result, limit):
+        return None
+    return result, proven
+
+
+def _add_target(model: _Model, grid: Grid, load: _Load, usable: list[int], switched: bool) -> None:
+    """Add an energy target: kW per usable quarter-hour, exactly its energy in all."""
+    task = load.task
+    assert task.load.energy_kwh is not None
+    assert task.load.max_kw is not None
+    max_kw = task.load.max_kw
+    for quarter in usable:
+        price = grid.prices[quarter] or 0.0
+        column = model.column(price * HOURS / CT_PER_EUR, max_kw, False)
+        load.energy.append((column, quarter))
+        if switched:
+            switch = model.column(0.0, 1.0, True)
+            load.switches.append((switch, quarter))
+            model.row([(column, 1.0), (switch, -max_kw)], -math.inf, 0.0)
+    model.row(
+        [(column, HOURS) for column, _ in load.energy], task.load.energy_kwh, task.load.energy_kwh
+    )
+
+
+def _add_program(model: _Model, grid: Grid, load: _Load, usable: set[int]) -> bool:
+    """Add a program, its parts each placed once and in order; False if one has nowhere to go.
+
+    A part is a block (steps without a pause between them: an on/off per start). A
+    block after the first begins only once the one before has ended, stated on
+    running counts ("begun by this quarter-hour", one per quarter-hour), which keeps
+    the relaxation tight: a weighted sum of start times needs far more branching.
+    A program of equal steps that may pause before each (a charge at constant power)
+    is one part, any `count` of its quarter-hours, which avoids count! equal orders.
+    """
+    task = load.task
+    low, high = task.low, task.high
+    # The usable quarter-hours that follow on without a gap, ending at each index.
+    streak = dict.fromkeys(range(low - 1, high), 0)
+    for quarter in range(low, high):
+        if quarter in usable:
+            follows = grid.follows[quarter] and quarter - 1 in usable
+            streak[quarter] = streak[quarter - 1] + 1 if follows else 1
+    parts = _parts(task.load.profile_kw, task.load.pausable)
+    before: tuple[dict[int, int], int] | None = None  # the block before: begun by, length
+    for first, length, count in parts:
+        steps = task.load.profile_kw[first : first + length]
+        columns: dict[int, int] = {}  # start (or quarter-hour) -> on/off
+        for start in range(low, high - length + 1):
+            if streak[start + length - 1] < length:
+                continue
+            quarters = range(start, start + length)
+            cost = sum(_price(grid, q, kw) for q, kw in zip(quarters, steps, strict=True))
+            columns[start] = model.column(cost, 1.0, True)
+            load.draws.append(
+                [(columns[start], q, kw) for q, kw in zip(quarters, steps, strict=True)]
+            )
+        if len(columns) < count:
+            return False
+        model.row([(column, 1.0) for column in columns.values()], count, count)
+        if len(parts) == 1:
+            return True
+        begun: dict[int, int] = {}
+        for quarter in range(low, high):
+            begun[quarter] = model.column(0.0, 1.0, False)
+            terms = [(begun[quarter], 1.0)]
+            if quarter > low:
+                terms.append((begun[quarter - 1], -1.0))
+            if quarter in columns:
+                terms.append((columns[quarter], -1.0))
+            model.row(terms, 0.0, 0.0)
+            if before is not None:
+                # Begun by now only if the block before had begun `length` earlier.
+                done = before[0].get(quarter - before[1])
+                terms = [(begun[quarter], 1.0)] + ([] if done is None else [(done, -1.0)])
+                model.row(terms, -math.inf, 0.0)
+        before = (begun, length)
+    return True
+
+
+def _parts(profile: Sequence[float], pausable: Sequence[bool]) -> list[tuple[int, int, int]]:
+    """Return (first step, length, count) per part: the blocks, or one set of equal steps."""
+    if len(profile) > 1 and len(set(profile)) == 1 and all(pausable[1:]):
+        return [(0, 1, len(profile))]
+    return [(first, length, 1) for first, length in _blocks(pausable)]
+
+
+def _blocks(pausable: Sequence[bool]) -> Iterator[tuple[int, int]]:
+    """Yield (first step, length) of each run of steps without a pause between them."""
+    first = 0
+    for step in range(1, len(pausable) + 1):
+        if step == len(pausable) or pausable[step]:
+            yield first, step - first
+            first = step
+
+
+def _price(grid: Grid, quarter: int, kw: float) -> float:
+    """Return what drawing `kw` for a quarter-hour costs (EUR)."""
+    return kw * HOURS * (grid.prices[quarter] or 0.0) / CT_PER_EUR
+
+
+def _placement(grid: Grid, load: _Load, values: list[float]) -> Placement | None:
+    """Return the load's placement from the solution; None if it does not add up."""
+    task = load.task
+    if task.load.is_program:
+        steps = sorted(
+            (quarter, kw)
+            for draws in load.draws
+            for column, quarter, kw in draws
+            if values[column] > 0.5
+        )
+        if len(steps) != len(task.load.profile_kw) or len({q for q, _ in steps}) != len(steps):
+            return None
+        return grid.placement(task.load, steps)
+    assert task.load.energy_kwh is not None
+    assert task.load.max_kw is not None
+    switched_off = {quarter for column, quarter in load.switches if values[column] < 0.5}
+    drawn = {
+        quarter: min(task.load.max_kw, values[column])
+        for column, quarter in load.energy
+        if values[column] > NOISE and quarter not in switched_off
+    }
+    # The solver's tolerance: the last kWh-fractions go where there is room left.
+    missing = task.load.energy_kwh / HOURS - sum(drawn.values())
+    for quarter in sorted(drawn, key=lambda q: -drawn[q]):
+        extra = max(-drawn[quarter], min(missing, task.load.max_kw - drawn[quarter]))
+        drawn[quarter] += extra
+        missing -= extra
+    if abs(missing) > NOISE:
+        return None
+    return grid.placement(task.load, sorted((q, kw) for q, kw in drawn.items() if kw > 0))
+
+
+def _keeps_limits(tasks: Sequence[Task], placements: Sequence[Placement], limit: float) -> bool:
+    """Return whether the plan keeps the limit and the groups (beyond the solver's tolerance)."""
+    drawn: dict[int, float] = {}
+    running: dict[tuple[str, int], int] = {}
+    for task, placement in zip(tasks, placements, strict=True):
+        for quarter, kw in placement.steps:
+            drawn[quarter] = drawn.get(quarter, 0.0) + kw
+            if task.load.group is not None:
+                key = (task.load.group, quarter)
+                running[key] = running.get(key, 0) + 1
+    return all(kw <= limit + 1e-9 for kw in drawn.values()) and all(
+        count <= 1 for count in running.values()
+    )
