@@ -661,7 +661,8 @@ async def charge_a_car(stack: Stack, name: str, power: str, target: str, run_now
     is planned; a target of 100 % from the dashboard's number plans again."""
     headers = {"Authorization": f"Bearer {stack.access_token}"}
     async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
-        soc = {"attributes": {"unit_of_measurement": "%", "device_class": "battery"}}
+        # No name asked: the charger is named after its battery sensor.
+        soc = {"attributes": {"unit_of_measurement": "%", "friendly_name": name}}
         await session.post("/api/states/sensor.car_battery", json={"state": "40", **soc})
         menu = await start_subentry_flow(session, "appliance")
         assert "charge" in menu["menu_options"], menu
@@ -674,7 +675,6 @@ async def charge_a_car(stack: Stack, name: str, power: str, target: str, run_now
         response = await session.post(
             f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
             json={
-                "name": name,
                 "soc_entity": "sensor.car_battery",
                 "capacity_kwh": 60,
                 "deadline": "07:00:00",

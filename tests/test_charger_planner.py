@@ -15,14 +15,14 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nomos_energy.charge_target import quarters_for
 
-from .conftest import ANNA, AddEntry, save_options
+from .conftest import ANNA, HANNA, AddEntry, save_options
 from .test_planners import add_appliance
 from .timetravel import QUARTER, berlin, travel
 
@@ -48,11 +48,11 @@ async def add_charger(
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
         {
-            "name": advanced.pop("name", "Car"),
             "soc_entity": SOC,
             "capacity_kwh": CAPACITY,
             "deadline": "07:00:00",
-            "advanced": {"target_soc": 80, "power_kw": KW, "efficiency": 90} | advanced,
+            "advanced": {"name": "Car", "target_soc": 80, "power_kw": KW, "efficiency": 90}
+            | advanced,
         },
     )
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -232,6 +232,69 @@ async def test_the_form_refuses_a_floor_above_the_target(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "floor_above_target"}
     assert not anna.subentries
+
+
+async def test_four_questions_and_named_after_the_battery(
+    hass: HomeAssistant, add_entry: AddEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """With four flats' contracts the form asks four things (contract, battery, capacity,
+    charged by); without a name the charger is named after the battery's device, else after
+    the sensor; the name from the advanced section wins, and reconfiguring shows it there."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    freezer.move_to(berlin(2026, 12, 3, 20, 0))
+    entry = await add_entry(HANNA)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={("test", "id4")}, name="ID.4"
+    )
+    er.async_get(hass).async_get_or_create(
+        "sensor", "test", "id4_soc", device_id=device.id, suggested_object_id="id4_battery"
+    )
+    hass.states.async_set("sensor.id4_battery", "40", {"unit_of_measurement": "%"})
+    hass.states.async_set(
+        "sensor.kona_soc", "55", {"friendly_name": "Kona", "unit_of_measurement": "%"}
+    )
+    titles = []
+    for soc_entity, advanced in (
+        ("sensor.id4_battery", {}),
+        ("sensor.kona_soc", {}),
+        ("sensor.kona_soc", {"name": "  Home battery "}),
+    ):
+        result = await hass.config_entries.subentries.async_init(
+            (entry.entry_id, "appliance"), context={"source": "user"}
+        )
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"next_step_id": "charge"}
+        )
+        asked = [str(key) for key in result["data_schema"].schema if str(key) != "advanced"]
+        assert asked == ["subscription_id", "soc_entity", "capacity_kwh", "deadline"]
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"],
+            {
+                "subscription_id": next(iter(entry.runtime_data.subscriptions.data.subscriptions)),
+                "soc_entity": soc_entity,
+                "capacity_kwh": 60,
+                "deadline": "07:00:00",
+                "advanced": advanced,
+            },
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY, result
+        titles.append(result["title"])
+    assert titles == ["ID.4", "Kona", "Home battery"]
+    await hass.async_block_till_done(wait_background_tasks=True)
+    subentry = next(s for s in entry.subentries.values() if s.title == "Home battery")
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "appliance"),
+        context={"source": "reconfigure", "subentry_id": subentry.subentry_id},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "charge"}
+    )
+    suggested = {
+        str(key): key.description.get("suggested_value")
+        for key in result["data_schema"].schema["advanced"].schema.schema
+        if key.description
+    }
+    assert suggested["name"] == "Home battery"
 
 
 async def test_german_names(

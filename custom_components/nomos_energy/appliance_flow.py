@@ -19,6 +19,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_NAME
 from homeassistant.data_entry_flow import section
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.selector import (
     BooleanSelector,
     DurationSelector,
@@ -147,6 +148,24 @@ class ApplianceFlow(ConfigSubentryFlow):
             if shifts_load(subscription)
         }
 
+    def _title(self, mode: str, user_input: dict[str, Any]) -> str:
+        """Return the planner's name: the one given, or a charger's battery's device name."""
+        if mode != DEADLINE_CHARGE:
+            return str(user_input[CONF_NAME]).strip()
+        if name := str((user_input.get(ADVANCED) or {}).get(CONF_NAME) or "").strip():
+            return name
+        entity_id = str(user_input[CONF_SOC_ENTITY])
+        entity = er.async_get(self.hass).async_get(entity_id)
+        device = (
+            dr.async_get(self.hass).async_get(entity.device_id)
+            if entity is not None and entity.device_id
+            else None
+        )
+        if device is not None and (device.name_by_user or device.name):
+            return str(device.name_by_user or device.name)
+        state = self.hass.states.get(entity_id)
+        return state.name if state is not None else entity_id.split(".", 1)[-1]
+
     def _abort(self) -> SubentryFlowResult:
         """Say why there is nothing to plan with."""
         if self._get_entry().state is not ConfigEntryState.LOADED:
@@ -167,7 +186,7 @@ class ApplianceFlow(ConfigSubentryFlow):
         if user_input is not None:
             data, error = _appliance_data(user_input, choices, mode)
             if error is None:
-                title = str(user_input[CONF_NAME]).strip()
+                title = self._title(mode, user_input)
                 if reconfigure:
                     # Switched off from the dashboard: a changed form does not switch it on.
                     data[CONF_ENABLED] = self._get_reconfigure_subentry().data.get(
@@ -196,9 +215,9 @@ if "enable_second" in DurationSelectorConfig.__optional_keys__:
     cast(dict[str, Any], _RUN_TIME)["enable_second"] = False
 
 
-def _first_fields(choices: dict[str, str]) -> dict[vol.Marker, Any]:
-    """Return the name and, with several contracts, the one whose prices count."""
-    fields: dict[vol.Marker, Any] = {vol.Required(CONF_NAME): TextSelector()}
+def _first_fields(choices: dict[str, str], *, named: bool = True) -> dict[vol.Marker, Any]:
+    """Return the name (if `named`) and, with several contracts, the one whose prices count."""
+    fields: dict[vol.Marker, Any] = {vol.Required(CONF_NAME): TextSelector()} if named else {}
     if len(choices) > 1:
         fields[vol.Required(CONF_SUBSCRIPTION_ID)] = SelectSelector(
             SelectSelectorConfig(
@@ -216,12 +235,17 @@ def _box(low: float, high: float, step: float, unit: str | None = None) -> Numbe
 
 
 def _charge_schema(choices: dict[str, str]) -> vol.Schema:
-    """Return the charger's form: its battery and when it must be charged."""
-    fields = _first_fields(choices)
+    """Return the charger's form: its battery and when it must be charged.
+
+    Named after the battery's device unless the advanced section says otherwise: at
+    most four questions (the contract only when there are several).
+    """
+    fields = _first_fields(choices, named=False)
     fields[vol.Required(CONF_SOC_ENTITY)] = EntitySelector(EntitySelectorConfig(domain=SOC_DOMAINS))
     fields[vol.Required(CONF_CAPACITY_KWH)] = _box(1, 250, 0.1, "kWh")
     fields[vol.Required(CONF_DEADLINE, default=DEFAULT_DEADLINE)] = TimeSelector()
     advanced: dict[vol.Marker, Any] = {
+        vol.Optional(CONF_NAME): TextSelector(),
         vol.Required(CONF_TARGET_SOC, default=DEFAULT_TARGET_SOC): _box(5, 100, 1, "%"),
         vol.Required(CONF_POWER_KW, default=DEFAULT_CHARGE_KW): _box(0.1, 50, 0.1, "kW"),
         vol.Required(CONF_EFFICIENCY, default=DEFAULT_EFFICIENCY): _box(50, 100, 1, "%"),
@@ -242,8 +266,6 @@ def _charge_data(
     user_input: dict[str, Any], choices: dict[str, str]
 ) -> tuple[dict[str, Any], str | None]:
     """Return a charger's subentry data from its form, or what is wrong."""
-    if not str(user_input.get(CONF_NAME, "")).strip():
-        return {}, "name_missing"
     advanced = user_input.get(ADVANCED) or {}
     target = float(advanced.get(CONF_TARGET_SOC) or DEFAULT_TARGET_SOC)
     floor = advanced.get(CONF_CHARGE_NOW_BELOW)
@@ -387,6 +409,7 @@ def _form_values(title: str, data: dict[str, Any]) -> dict[str, Any]:
     if (preset := preset_of(data.get(CONF_PROFILE))) in PRESETS:
         values[ADVANCED][CONF_PROFILE] = preset  # shown as the preset's name
     if data.get(CONF_SOC_ENTITY):
+        values[ADVANCED][CONF_NAME] = values.pop(CONF_NAME)
         values[CONF_SOC_ENTITY] = data[CONF_SOC_ENTITY]
         values[CONF_CAPACITY_KWH] = data.get(CONF_CAPACITY_KWH)
         values[ADVANCED][CONF_POWER_KW] = data.get(CONF_POWER_KW)
