@@ -274,9 +274,7 @@ def make_plan(
     The earliest start is `not_before` (a one-off run) or else the daily rule's.
     """
     start = window_start(spec, now, deadline, not_before)
-    usable = [
-        interval for interval in known if start <= interval.start and interval.end <= deadline
-    ]
+    usable = usable_quarters(spec, known, now, deadline, not_before)
     needed = intervals_needed(spec.duration, QUARTER)
     known_until = max((interval.end for interval in usable), default=start)
     complete = known_until >= deadline
@@ -298,13 +296,8 @@ def make_plan(
             prices_complete=complete,
             not_before=not_before,
         )
-    right_away = usable[:needed]  # from the first quarter-hour the run may start in
-    cost_now = (
-        _cost(right_away, spec.power_kw)
-        if len(right_away) == needed
-        and all(a.end == b.start for a, b in itertools.pairwise(right_away))
-        else None
-    )
+    now_run = right_away(usable, needed)
+    cost_now = None if now_run is None else _cost(now_run, spec.power_kw)
     return Plan(
         segments=tuple(window.segments),
         deadline=deadline,
@@ -317,6 +310,26 @@ def make_plan(
         not_before=not_before,
         cap_met=cap_met,
     )
+
+
+def usable_quarters(
+    spec: ApplianceSpec,
+    known: Sequence[PriceInterval],
+    now: datetime,
+    deadline: datetime,
+    not_before: datetime | None = None,
+) -> list[PriceInterval]:
+    """Return the known quarter-hours a run may use: from its earliest start to `deadline`."""
+    start = window_start(spec, now, deadline, not_before)
+    return [interval for interval in known if start <= interval.start and interval.end <= deadline]
+
+
+def right_away(usable: Sequence[PriceInterval], needed: int) -> Sequence[PriceInterval] | None:
+    """Return the run started right away (the first usable quarter-hours), None if it has a gap."""
+    run = usable[:needed]
+    if len(run) == needed and all(a.end == b.start for a, b in itertools.pairwise(run)):
+        return run
+    return None
 
 
 def _program_run(
@@ -340,14 +353,13 @@ def _program_run(
     planned = plan_household([load], usable)[spec.name]
     if planned.status != PLANNED or planned.cost_eur is None:
         return None
-    right_away = usable[: profile.quarters]
-    gap_free = all(a.end == b.start for a, b in itertools.pairwise(right_away))
-    prices_now = [interval.price_ct for interval in right_away]
+    now_run = right_away(usable, profile.quarters)
+    prices_now = [interval.price_ct for interval in now_run or ()]
     cost_now = (
         sum(kw * (price or 0.0) for kw, price in zip(profile.kw, prices_now, strict=True))
         * HOURS_PER_QUARTER
         / CT_PER_EUR
-        if len(right_away) == profile.quarters and gap_free and None not in prices_now
+        if now_run is not None and None not in prices_now
         else None
     )
     return Plan(

@@ -23,7 +23,8 @@ from .appliance_plan import (
     Plan,
     first_start,
     make_plan,
-    window_start,
+    right_away,
+    usable_quarters,
 )
 from .charge_target import EPSILON_KWH, quarters_for
 from .price_schedule import CT_PER_EUR, PriceInterval
@@ -98,9 +99,9 @@ def _right_away_last(
     known: Sequence[PriceInterval], plan: Plan, run: ApplianceSpec, quarters: int
 ) -> float | None:
     """Return the price of the last quarter-hour of the run started right away (make_plan's)."""
-    first = window_start(run, plan.planned_at, plan.deadline, plan.not_before)
-    ahead = [interval for interval in known if interval.start >= first]
-    return ahead[quarters - 1].price_ct if len(ahead) >= quarters else None
+    usable = usable_quarters(run, known, plan.planned_at, plan.deadline, plan.not_before)
+    now_run = right_away(usable, quarters)
+    return None if now_run is None else now_run[-1].price_ct
 
 
 def power_now(plan: Plan | None, run_kw: float, now: datetime) -> float:

@@ -32,6 +32,7 @@ import math
 from typing import Any, Protocol
 
 from .price_schedule import CT_PER_EUR, day_bounds
+from .usage_statistics import StatisticRow
 
 QUARTER_SECONDS = 900
 HOUR_SECONDS = 3600
@@ -235,22 +236,13 @@ def cost_hours(
     return hours
 
 
-@dataclass(frozen=True, slots=True)
-class SumRow:
-    """One hourly statistic row: the hour's cost (state) and the running sum."""
-
-    start: int
-    state: float
-    sum: float
-
-
-def running_rows(hours: Iterable[CostHour], base: float) -> list[SumRow]:
+def running_rows(hours: Iterable[CostHour], base: float) -> list[StatisticRow]:
     """Return the rows of the cost statistic, the running sum continuing from `base`."""
     rows = []
     total = base
     for hour in hours:
         total += hour.cost_eur
-        rows.append(SumRow(hour.start, hour.cost_eur, total))
+        rows.append(StatisticRow(datetime.fromtimestamp(hour.start, UTC), hour.cost_eur, total))
     return rows
 
 

@@ -397,14 +397,9 @@ class TrackerManager:
                 unit_class=None,
                 unit_of_measurement="EUR",
             ),
-            [
-                StatisticData(
-                    start=datetime.fromtimestamp(row.start, UTC), state=row.state, sum=row.sum
-                )
-                for row in rows
-            ],
+            [StatisticData(start=row.start, state=row.state, sum=row.sum) for row in rows],
         )
-        tracker.written_until = rows[-1].start + HOUR_SECONDS
+        tracker.written_until = int(rows[-1].start.timestamp()) + HOUR_SECONDS
         tracker.written_sum = rows[-1].sum
         self._save()
 
