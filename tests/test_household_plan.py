@@ -380,6 +380,10 @@ def compare_with_oracle(
             assert load_plan.status == CANNOT_FINISH
             assert load_plan.reason in {LIMIT, NOT_ENOUGH_TIME, PRICES_MISSING}
     if exact is None:
+        # Not all with the caps they keep alone: every deadline that can be met still is.
+        relaxed = solve_exact(feasible, intervals, limit, dict.fromkeys(capped, False))
+        if relaxed is not None:
+            assert all(plan[load.key].status == PLANNED for load in feasible), plan.cannot_finish
         return None
     # The oracle fits every load that fits alone: so must the plan, with the same caps.
     chosen = [plan[load.key] for load in feasible]

@@ -1,8 +1,11 @@
 """The household plan solved exactly: a mixed-integer programme for HiGHS.
 
 Pure logic, no Home Assistant imports. household_plan.py asks here first when
-loads share a limit or a group; when HiGHS is missing, finds no plan in time or
-the loads do not all fit with their caps, its own search plans instead.
+loads share a limit or a group; when HiGHS is missing or finds no plan in time,
+its own search plans instead. When the loads do not all fit with their caps, a
+second model plans them all, a kWh above a cap costing more than any price
+(OVER_CAP_CT): unproven, as that weighs the caps against each other only
+roughly, so household_plan.py keeps the better of it and the search's plan.
 
 The model (see household_plan.py for the loads): a program is split into
 blocks, the steps between two pauses it may make; each block starts in exactly
@@ -34,6 +37,9 @@ except ImportError:  # pragma: no cover - a requirement; only a broken install l
 TIME_LIMIT = 0.5
 # Stop when the plan is proven within this much (EUR) of the optimum.
 ABSOLUTE_GAP = 1e-4
+# What missing a cap costs in the model (ct per kWh above it): more than any price, so a
+# cap is missed only where a deadline needs it.
+OVER_CAP_CT = 1e5
 # Power below this (kW) is solver noise, not a plan.
 NOISE = 1e-7
 
@@ -46,6 +52,7 @@ class _Model:
         self.upper: list[float] = []
         self.integer: list[int] = []
         self.rows: list[tuple[list[tuple[int, float]], float, float]] = []
+        self.infeasible = False  # proven to have no solution at all
 
     def column(self, cost: float, upper: float, integer: bool) -> int:
         self.costs.append(cost)
@@ -97,6 +104,7 @@ class _Model:
         )
         solver.run()
         status = solver.getModelStatus()
+        self.infeasible = status == highspy.HighsModelStatus.kInfeasible
         solution = solver.getSolution()
         if not solution.value_valid:
             return None
@@ -106,11 +114,30 @@ class _Model:
 class _Load:
     """One task's columns: (column, quarter, kW) per way it can draw power."""
 
-    def __init__(self, task: Task) -> None:
+    def __init__(self, task: Task, grid: Grid, soft: bool) -> None:
         self.task = task
+        self.grid = grid
+        # Soft: its cap may be missed, at OVER_CAP_CT per kWh above it (if it can keep it alone).
+        self.soft = soft and task.cap_alone and task.load.price_cap_ct is not None
         self.draws: list[list[tuple[int, int, float]]] = []  # per column group: its draws
         self.energy: list[tuple[int, int]] = []  # an energy target: (column, quarter)
         self.switches: list[tuple[int, int]] = []  # its on/off per quarter-hour, if grouped
+
+    def usable(self) -> list[int]:
+        """Return the quarter-hours it may draw in (under its cap, unless soft)."""
+        return self.task.quarters(self.task.cap_alone and not self.soft)
+
+    def cost(self, quarter: int, kw: float) -> float:
+        """Return what drawing `kw` for a quarter-hour costs (EUR), a missed cap included."""
+        price = self.grid.prices[quarter] or 0.0
+        cap = self.task.load.price_cap_ct
+        if self.soft and cap is not None and price > cap:
+            price += OVER_CAP_CT
+        return kw * HOURS * price / CT_PER_EUR
+
+
+class _Infeasible(Exception):
+    """The model has no solution at all."""
 
 
 def solve_exactly(
@@ -126,8 +153,28 @@ def solve_exactly(
     )
     if highspy is None or len(tasks) < 2 or not shared:
         return None
+    try:
+        return _solve(grid, tasks, limit, soft=False)
+    except _Infeasible:
+        pass
+    # Not all with their caps: all of them, missing as little of the caps as it takes
+    # (the deadlines first), unproven, for the search's plan to be compared with.
+    try:
+        found = _solve(grid, tasks, limit, soft=True)
+    except _Infeasible:
+        return None  # not even so: some load is left out, which the search decides
+    return None if found is None else (found[0], False)
+
+
+def _solve(
+    grid: Grid, tasks: Sequence[Task], limit: float, *, soft: bool
+) -> tuple[list[Placement], bool] | None:
+    """Return the plan of one model (caps kept, or `soft`) and whether it is proven.
+
+    None when HiGHS found none in time; _Infeasible when there is none.
+    """
     model = _Model()
-    loads = [_Load(task) for task in tasks]
+    loads = [_Load(task, grid, soft) for task in tasks]
     grouped = {
         task.load.group
         for task, other in itertools.permutations(tasks, 2)
@@ -138,16 +185,16 @@ def solve_exactly(
     for load in loads:
         task = load.task
         group = task.load.group if task.load.group in grouped else None
-        usable = task.quarters(task.cap_alone)
+        usable = load.usable()
         if not task.load.is_program:
-            _add_target(model, grid, load, usable, group is not None)
+            _add_target(model, load, usable, group is not None)
             for column, quarter in load.energy:
                 power.setdefault(quarter, []).append((column, 1.0))
             for column, quarter in load.switches:
                 busy.setdefault((group or "", quarter), []).append((column, 1.0))
             continue
         if not _add_program(model, grid, load, set(usable)):
-            return None
+            raise _Infeasible
         for draws in load.draws:
             for column, quarter, kw in draws:
                 power.setdefault(quarter, []).append((column, kw))
@@ -161,6 +208,8 @@ def solve_exactly(
         if len(terms) > 1:
             model.row(terms, -math.inf, 1.0)
     solved = model.solve(TIME_LIMIT)
+    if model.infeasible:
+        raise _Infeasible
     if solved is None:
         return None
     values, proven = solved
@@ -173,15 +222,14 @@ def solve_exactly(
     return result, proven
 
 
-def _add_target(model: _Model, grid: Grid, load: _Load, usable: list[int], switched: bool) -> None:
+def _add_target(model: _Model, load: _Load, usable: list[int], switched: bool) -> None:
     """Add an energy target: kW per usable quarter-hour, exactly its energy in all."""
     task = load.task
     assert task.load.energy_kwh is not None
     assert task.load.max_kw is not None
     max_kw = task.load.max_kw
     for quarter in usable:
-        price = grid.prices[quarter] or 0.0
-        column = model.column(price * HOURS / CT_PER_EUR, max_kw, False)
+        column = model.column(load.cost(quarter, 1.0), max_kw, False)
         load.energy.append((column, quarter))
         if switched:
             switch = model.column(0.0, 1.0, True)
@@ -219,7 +267,7 @@ def _add_program(model: _Model, grid: Grid, load: _Load, usable: set[int]) -> bo
             if streak[start + length - 1] < length:
                 continue
             quarters = range(start, start + length)
-            cost = sum(_price(grid, q, kw) for q, kw in zip(quarters, steps, strict=True))
+            cost = sum(load.cost(q, kw) for q, kw in zip(quarters, steps, strict=True))
             columns[start] = model.column(cost, 1.0, True)
             load.draws.append(
                 [(columns[start], q, kw) for q, kw in zip(quarters, steps, strict=True)]
@@ -261,11 +309,6 @@ def _blocks(pausable: Sequence[bool]) -> Iterator[tuple[int, int]]:
         if step == len(pausable) or pausable[step]:
             yield first, step - first
             first = step
-
-
-def _price(grid: Grid, quarter: int, kw: float) -> float:
-    """Return what drawing `kw` for a quarter-hour costs (EUR)."""
-    return kw * HOURS * (grid.prices[quarter] or 0.0) / CT_PER_EUR
 
 
 def _placement(grid: Grid, load: _Load, values: list[float]) -> Placement | None:

@@ -19,8 +19,9 @@ cheapest quarter-hours at full power, the last one partly. Loads under a
 limit or in groups make a mixed-integer programme, solved exactly by HiGHS
 (household_exact.py) when every load fits with the caps it can keep alone and
 the solver proves its plan within TIME_LIMIT. Otherwise (or without HiGHS) a
-search of our own plans, which the tests hold to within 1 % of the optimum in
-all but a few of thousands of random households:
+search of our own plans too, and the better plan wins; the tests hold the
+search alone to within 1 % of the optimum in all but a few of thousands of
+random households:
 
 - the energy targets are placed together after the programs (`fill_targets`:
   exact given the programs, unless two share a group); a program at its
