@@ -190,6 +190,24 @@ async def test_two_heavy_appliances_under_a_3_kw_limit(
         assert len(on) <= 1, (moment, on)
 
 
+async def test_an_appliance_added_while_another_runs_is_planned_around_it(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, anna: MockConfigEntry
+) -> None:
+    """The washer has begun; a dishwasher added five minutes later would alone take the same
+    cheapest hours, starting in this very quarter-hour. Its fresh plan has not begun, so it
+    is planned around the washer under 3 kW, not kept beside it."""
+    await add_appliance(hass, anna, name="Washer", power_kw=2.0)
+    washer = run_quarters(hass, "binary_sensor.washer_run_now")
+    await travel(hass, freezer, min(washer) + timedelta(minutes=5))
+    assert hass.states.get("binary_sensor.washer_run_now").state == "on"
+    await add_appliance(hass, anna, name="Dishwasher", power_kw=2.0)
+    assert run_quarters(hass, "binary_sensor.washer_run_now") == washer
+    dishwasher = run_quarters(hass, "binary_sensor.dishwasher_run_now")
+    assert hass.states.get("binary_sensor.dishwasher_run_now").attributes["reason"] == "cheapest"
+    assert len(dishwasher) == 8
+    assert not washer & dishwasher
+
+
 async def test_a_group_without_a_limit(
     hass: HomeAssistant, add_entry: AddEntry, freezer: FrozenDateTimeFactory
 ) -> None:
