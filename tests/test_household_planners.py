@@ -208,6 +208,27 @@ async def test_an_appliance_added_while_another_runs_is_planned_around_it(
     assert not washer & dishwasher
 
 
+async def test_two_appliances_added_in_the_first_minute_of_a_quarter_hour(
+    hass: HomeAssistant, add_entry: AddEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """At 12:45:20 the quarter-hour in progress may still be planned: the dryer's cheapest run
+    starts in it. The sauna's plan, made seconds later for the same hours, has not begun just
+    because its start has passed: under 3 kW it is planned after the dryer."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    freezer.move_to(berlin(2026, 12, 5, 12, 30))
+    entry = await add_entry(ANNA)
+    await save_options(hass, entry, import_limit_kw=3)
+    freezer.move_to(berlin(2026, 12, 5, 12, 45, 20))
+    await add_appliance(hass, entry, name="Dryer", power_kw=2.0, deadline="23:45:00")
+    dryer = run_quarters(hass, "binary_sensor.dryer_run_now")
+    assert min(dryer) == berlin(2026, 12, 5, 12, 45)
+    await add_appliance(hass, entry, name="Sauna", power_kw=2.0, deadline="23:45:00")
+    assert run_quarters(hass, "binary_sensor.dryer_run_now") == dryer
+    sauna = run_quarters(hass, "binary_sensor.sauna_run_now")
+    assert len(sauna) == 8
+    assert not dryer & sauna
+
+
 async def test_a_group_without_a_limit(
     hass: HomeAssistant, add_entry: AddEntry, freezer: FrozenDateTimeFactory
 ) -> None:

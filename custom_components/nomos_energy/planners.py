@@ -78,6 +78,9 @@ class PlannerManager:
             self.planners[subentry_id] = planner
             self._settings[subentry_id] = settings_of(subentry)
         self._seen: dict[str, PriceSchedule] = {}
+        # Plans made since the last commit: none of them has begun, even one whose start
+        # has passed (the quarter-hour in progress, or a commit a moment later).
+        self._fresh: list[Plan] = []
 
     def start(self) -> CALLBACK_TYPE:
         """Follow the price coordinator (prices arriving, quarter-hour ticks) and readiness."""
@@ -250,11 +253,11 @@ class PlannerManager:
         spec = planner.spec
         if spec.charge is None:
             planner.plan = make_plan(spec, known, now, deadline, not_before)
-            return
-        soc = self.state_of_charge(planner)
-        if soc is not None:
+        elif (soc := self.state_of_charge(planner)) is not None:
             energy = spec.charge.energy_kwh(soc)
             planner.plan = plan_charge(spec, energy, known, now, deadline, not_before)
+        if planner.plan is not None:
+            self._fresh.append(planner.plan)
 
     def plan_once(
         self, subentry_id: str, deadline: datetime, not_before: datetime | None = None
@@ -371,13 +374,14 @@ class PlannerManager:
 
     def _commit(self) -> None:
         """Plan together where the household asks for it, then keep the plans."""
+        fresh, self._fresh = self._fresh, []
         if self.together:
             now = dt_util.utcnow()
             for subscription_id in {p.subscription_id for p in self.planners.values()}:
-                self._plan_together(subscription_id, now)
+                self._plan_together(subscription_id, now, fresh)
         self._save()
 
-    def _plan_together(self, subscription_id: str, now: datetime) -> None:
+    def _plan_together(self, subscription_id: str, now: datetime, fresh: list[Plan]) -> None:
         """Place every run of a contract's appliances not yet begun, around those under way."""
         planners = [p for p in self.planners.values() if p.subscription_id == subscription_id]
         requests = []
@@ -385,7 +389,7 @@ class PlannerManager:
             plan = planner.plan
             if plan is None:
                 continue
-            started = plan.started(now)
+            started = plan.started(now) and not any(plan is made for made in fresh)
             requests.append(
                 Request(
                     key=planner.subentry_id,
