@@ -896,6 +896,80 @@ async def test_grid_fees_and_modules_of_a_module_3_household(
     assert answer["options"]["module_1"]["difference_eur"] == 0
 
 
+async def save_options(session: aiohttp.ClientSession, **changes: Any) -> None:
+    """Options through the flow API the options dialog uses: what it shows, with `changes`."""
+    entries = await (await session.get("/api/config/config_entries/entry")).json()
+    entry_id = next(entry["entry_id"] for entry in entries if entry["domain"] == DOMAIN)
+    response = await session.post(
+        "/api/config/config_entries/options/flow", json={"handler": entry_id}
+    )
+    form = await response.json()
+    shown = {
+        field["name"]: field["description"]["suggested_value"]
+        for field in form["data_schema"]
+        if field.get("description", {}).get("suggested_value") is not None
+    }
+    response = await session.post(
+        f"/api/config/config_entries/options/flow/{form['flow_id']}",
+        json={key: value for key, value in (shown | changes).items() if value is not None},
+    )
+    assert (await response.json())["type"] == "create_entry"
+    await loaded_again(session)
+
+
+async def loaded_again(session: aiohttp.ClientSession) -> None:
+    """Wait until the Nomos entry is loaded again (new options or a new subentry reload it)."""
+    for _ in range(60):
+        entries = await (await session.get("/api/config/config_entries/entry")).json()
+        if next(e["state"] for e in entries if e["domain"] == DOMAIN) == "loaded":
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError("the Nomos entry did not load again")
+
+
+def is_a_time(state: dict[str, Any]) -> bool:
+    return state["state"] not in ("unknown", "unavailable")
+
+
+async def test_a_household_under_its_fuse_on_the_release_users_run(stack: Stack) -> None:
+    """An import limit of 3 kW (Options), then a 2 kW dryer and a 2 kW sauna done by 23:45
+    (prices known for that at any hour): planned together on the release users run (HiGHS in
+    Home Assistant's own environment), never at the same time; the limit removed again."""
+    headers = {"Authorization": f"Bearer {stack.access_token}"}
+    async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
+        await save_options(session, import_limit_kw=3)
+        for name in ("Dryer", "Sauna"):
+            form = await start_subentry_flow(session, "appliance")
+            response = await session.post(
+                f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
+                json={"next_step_id": "daily"},
+            )
+            form = await response.json()
+            response = await session.post(
+                f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
+                json={
+                    "name": name,
+                    "duration": {"hours": 2, "minutes": 0, "seconds": 0},
+                    "deadline": "23:45:00",
+                    "advanced": {"may_pause": False, "power_kw": 2.0},
+                },
+            )
+            assert (await response.json())["type"] == "create_entry"
+            await loaded_again(session)  # a new appliance reloads the entry
+        runs = []
+        for name in ("dryer", "sauna"):
+            plan = await wait_for_state(session, f"binary_sensor.{name}_run_now", is_a_time)
+            assert plan["attributes"]["reason"] == "cheapest", plan
+            start = await wait_for_state(session, f"sensor.{name}_planned_start", is_a_time)
+            end = await wait_for_state(session, f"sensor.{name}_planned_end", is_a_time)
+            runs.append(
+                (datetime.fromisoformat(start["state"]), datetime.fromisoformat(end["state"]))
+            )
+        (dryer_start, dryer_end), (sauna_start, sauna_end) = runs
+        assert dryer_end <= sauna_start or sauna_end <= dryer_start, runs
+        await save_options(session, import_limit_kw=None)
+
+
 @pytest.mark.parametrize("language", ["en", "de"])
 async def test_runs_on_the_release_users_run_with_a_clean_log(
     language: str, request: pytest.FixtureRequest
