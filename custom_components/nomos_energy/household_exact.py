@@ -145,8 +145,9 @@ def solve_exactly(
 ) -> tuple[list[Placement], bool] | None:
     """Return a placement per task and whether it is proven cheapest; None if none was found.
 
-    None too when HiGHS is not installed, the tasks do not all fit with their caps, or
-    they do not share a limit or a group (each is then planned alone, exactly).
+    None too when HiGHS is not installed, when the tasks do not all fit even above their
+    caps, or when they share no limit and no group (each is then planned alone, exactly).
+    A plan that misses a cap it could keep alone is never called proven.
     """
     shared = limit < math.inf or any(
         a.load.group == b.load.group is not None for a, b in itertools.combinations(tasks, 2)
