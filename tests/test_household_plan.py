@@ -24,7 +24,12 @@ import pytest
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import coo_array
 
-from custom_components.nomos_energy import household_costs, household_exact, household_plan
+from custom_components.nomos_energy import (
+    household_costs,
+    household_exact,
+    household_mip,
+    household_plan,
+)
 from custom_components.nomos_energy.household_plan import (
     CANNOT_FINISH,
     LIMIT,
@@ -405,7 +410,7 @@ def patient_solver(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def search_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """The planner's own search, as without HiGHS (or when it finds nothing in time)."""
-    monkeypatch.setattr(household_exact, "highspy", None)
+    monkeypatch.setattr(household_mip, "highspy", None)
 
 
 # 200 random households; the fixtures patch module globals, the same for every example.
@@ -525,7 +530,7 @@ def test_search_alone_misses_are_still_valid_plans(
     """Where the search misses, its plan still keeps every rule; HiGHS's is no worse."""
     intervals, loads, limit = random_household(seed)
     exact = plan_household(loads, intervals, Household(limit))
-    monkeypatch.setattr(household_exact, "highspy", None)
+    monkeypatch.setattr(household_mip, "highspy", None)
     searched = plan_household(loads, intervals, Household(limit))
     check_invariants(searched, loads, intervals, limit)
     assert len(exact.cannot_finish) <= len(searched.cannot_finish)
@@ -873,7 +878,7 @@ def test_a_charge_and_programs_under_the_limit_are_planned_exactly() -> None:
     feasible, _, exact = oracle_household(loads, prices, limit)
     assert exact is not None
     assert len(feasible) == len(loads)
-    assert plan.total_cost_eur == pytest.approx(exact.cost, abs=2 * household_exact.ABSOLUTE_GAP)
+    assert plan.total_cost_eur == pytest.approx(exact.cost, abs=2 * household_mip.ABSOLUTE_GAP)
 
 
 def test_highs_out_of_time_leaves_the_plan_to_the_search(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -881,7 +886,7 @@ def test_highs_out_of_time_leaves_the_plan_to_the_search(monkeypatch: pytest.Mon
     prices, loads, limit = car_and_dishwasher()
     monkeypatch.setattr(household_exact, "TIME_LIMIT", 0.0)
     rushed = plan_household(loads, prices, Household(limit))
-    monkeypatch.setattr(household_exact, "highspy", None)
+    monkeypatch.setattr(household_mip, "highspy", None)
     searched = plan_household(loads, prices, Household(limit))
     check_invariants(rushed, loads, prices, limit)
     assert rushed == searched
@@ -902,7 +907,7 @@ def test_an_unproven_plan_from_highs_wins_only_when_it_is_better(
 
     monkeypatch.setattr(household_plan, "solve_exactly", unproven)
     assert plan_household(loads, prices, Household(limit)) == proven
-    monkeypatch.setattr(household_exact, "highspy", None)
+    monkeypatch.setattr(household_mip, "highspy", None)
     searched = plan_household(loads, prices, Household(limit))
     assert searched.total_cost_eur > proven.total_cost_eur
 
@@ -911,6 +916,6 @@ def test_an_unproven_plan_from_highs_wins_only_when_it_is_better(
         assert found is not None
         return [replace(p, cost=p.cost + 1.0) for p in found[0]], False
 
-    monkeypatch.setattr(household_exact, "highspy", __import__("highspy"))
+    monkeypatch.setattr(household_mip, "highspy", __import__("highspy"))
     monkeypatch.setattr(household_plan, "solve_exactly", worse)
     assert plan_household(loads, prices, Household(limit)) == searched

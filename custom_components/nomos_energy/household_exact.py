@@ -10,9 +10,9 @@ roughly, so household_plan.py keeps the better of it and the search's plan.
 The model (see household_plan.py for the loads): a program is split into
 blocks, the steps between two pauses it may make; each block starts in exactly
 one quarter-hour where all its steps have a usable price and follow on, and a
-block starts after the previous one ends. A program of equal steps that may
-pause before each is simply "any n of its quarter-hours" (a charge at constant
-power), which avoids n! equal orders. An energy target draws 0..max_kw in each
+block starts after the previous one ends (a chain, household_mip.py). A program
+of equal steps that may pause before each is simply "any n of its quarter-hours"
+(a charge at constant power), which avoids n! equal orders. An energy target draws 0..max_kw in each
 usable quarter-hour, exactly its energy in all; one that shares a group gets an
 on/off per quarter-hour. Every load is planned, each keeping its price cap if it
 can alone; the import limit and the groups bind per quarter-hour; the cost is
@@ -25,90 +25,21 @@ from collections.abc import Iterator, Sequence
 import itertools
 import math
 
+from . import household_mip
+from .household_mip import Programme
 from .household_model import HOURS, Grid, Placement, Task
+from .load_placement import cheapest_program
 from .price_schedule import CT_PER_EUR
-
-try:
-    import highspy
-except ImportError:  # pragma: no cover - a requirement; only a broken install lacks it
-    highspy = None  # type: ignore[assignment]
 
 # How long HiGHS may search (seconds): the plan is made in Home Assistant's event loop.
 TIME_LIMIT = 0.5
-# Stop when the plan is proven within this much (EUR) of the optimum.
-ABSOLUTE_GAP = 1e-4
+# Starts per block of a program that may pause that HiGHS sees first (the cheapest).
+KEPT_STARTS = 24
 # What missing a cap costs in the model (ct per kWh above it): more than any price, so a
 # cap is missed only where a deadline needs it.
 OVER_CAP_CT = 1e5
 # Power below this (kW) is solver noise, not a plan.
 NOISE = 1e-7
-
-
-class _Model:
-    """Columns (cost, upper bound, integer) and rows (coefficients, lower, upper)."""
-
-    def __init__(self) -> None:
-        self.costs: list[float] = []
-        self.upper: list[float] = []
-        self.integer: list[int] = []
-        self.rows: list[tuple[list[tuple[int, float]], float, float]] = []
-        self.infeasible = False  # proven to have no solution at all
-
-    def column(self, cost: float, upper: float, integer: bool) -> int:
-        self.costs.append(cost)
-        self.upper.append(upper)
-        self.integer.append(int(integer))
-        return len(self.costs) - 1
-
-    def row(self, terms: list[tuple[int, float]], low: float, high: float) -> None:
-        if terms:
-            self.rows.append((terms, low, high))
-
-    def solve(self, seconds: float) -> tuple[list[float], bool] | None:
-        """Return the columns' values and whether they are proven optimal; None if none found."""
-        assert highspy is not None
-        starts, indices, values = [0], [], []
-        for terms, _, _ in self.rows:
-            for column, coefficient in terms:
-                indices.append(column)
-                values.append(coefficient)
-            starts.append(len(indices))
-        solver = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's own annotation gap
-        solver.silent()
-        for option, value in (
-            ("time_limit", seconds),
-            ("mip_abs_gap", ABSOLUTE_GAP),
-            ("threads", 1),
-            # Presolve costs more than it saves on these small models (0.85 s of 0.92 s on
-            # the benchmark's household), and their relaxation is mostly integral already.
-            ("presolve", "off"),
-            ("mip_heuristic_run_feasibility_jump", False),
-        ):
-            solver.setOptionValue(option, value)
-        solver.passModel(
-            len(self.costs),
-            len(self.rows),
-            len(indices),
-            int(highspy.MatrixFormat.kRowwise),
-            int(highspy.ObjSense.kMinimize),
-            0.0,
-            self.costs,
-            [0.0] * len(self.costs),
-            self.upper,
-            [low for _, low, _ in self.rows],
-            [high for _, _, high in self.rows],
-            starts[:-1] if self.rows else [0],
-            indices,
-            values,
-            self.integer,
-        )
-        solver.run()
-        status = solver.getModelStatus()
-        self.infeasible = status == highspy.HighsModelStatus.kInfeasible
-        solution = solver.getSolution()
-        if not solution.value_valid:
-            return None
-        return list(solution.col_value), status == highspy.HighsModelStatus.kOptimal
 
 
 class _Load:
@@ -152,7 +83,7 @@ def solve_exactly(
     shared = limit < math.inf or any(
         a.load.group == b.load.group is not None for a, b in itertools.combinations(tasks, 2)
     )
-    if highspy is None or len(tasks) < 2 or not shared:
+    if not household_mip.available() or len(tasks) < 2 or not shared:
         return None
     try:
         return _solve(grid, tasks, limit, soft=False)
@@ -174,7 +105,7 @@ def _solve(
 
     None when HiGHS found none in time; _Infeasible when there is none.
     """
-    model = _Model()
+    model = Programme()
     loads = [_Load(task, grid, soft) for task in tasks]
     grouped = {
         task.load.group
@@ -223,7 +154,7 @@ def _solve(
     return result, proven
 
 
-def _add_target(model: _Model, load: _Load, usable: list[int], switched: bool) -> None:
+def _add_target(model: Programme, load: _Load, usable: list[int], switched: bool) -> None:
     """Add an energy target: kW per usable quarter-hour, exactly its energy in all."""
     task = load.task
     assert task.load.energy_kwh is not None
@@ -241,15 +172,14 @@ def _add_target(model: _Model, load: _Load, usable: list[int], switched: bool) -
     )
 
 
-def _add_program(model: _Model, grid: Grid, load: _Load, usable: set[int]) -> bool:
+def _add_program(model: Programme, grid: Grid, load: _Load, usable: set[int]) -> bool:
     """Add a program, its parts each placed once and in order; False if one has nowhere to go.
 
-    A part is a block (steps without a pause between them: an on/off per start). A
-    block after the first begins only once the one before has ended, stated on
-    running counts ("begun by this quarter-hour", one per quarter-hour), which keeps
-    the relaxation tight: a weighted sum of start times needs far more branching.
-    A program of equal steps that may pause before each (a charge at constant power)
-    is one part, any `count` of its quarter-hours, which avoids count! equal orders.
+    A part is a block (steps without a pause between them: an on/off per start); the
+    blocks are a chain. A program of equal steps that may pause before each (a charge
+    at constant power) is one part, any `count` of its quarter-hours, which avoids
+    count! equal orders. Of a chain's starts only the cheapest KEPT_STARTS per block and
+    those of its cheapest run alone are in the first programme; the rest are held.
     """
     task = load.task
     low, high = task.low, task.high
@@ -260,40 +190,41 @@ def _add_program(model: _Model, grid: Grid, load: _Load, usable: set[int]) -> bo
             follows = grid.follows[quarter] and quarter - 1 in usable
             streak[quarter] = streak[quarter - 1] + 1 if follows else 1
     parts = _parts(task.load.profile_kw, task.load.pausable)
-    before: tuple[dict[int, int], int] | None = None  # the block before: begun by, length
+    alone = _cheapest_alone(load, usable) if len(parts) > 1 else None
+    blocks: list[dict[int, int]] = []  # per block: its on/off per start
     for first, length, count in parts:
         steps = task.load.profile_kw[first : first + length]
-        columns: dict[int, int] = {}  # start (or quarter-hour) -> on/off
+        costs: dict[int, float] = {}  # start (or quarter-hour) -> cost
         for start in range(low, high - length + 1):
-            if streak[start + length - 1] < length:
-                continue
-            quarters = range(start, start + length)
-            cost = sum(load.cost(q, kw) for q, kw in zip(quarters, steps, strict=True))
-            columns[start] = model.column(cost, 1.0, True)
-            load.draws.append(
-                [(columns[start], q, kw) for q, kw in zip(quarters, steps, strict=True)]
-            )
+            if streak[start + length - 1] >= length:
+                quarters = range(start, start + length)
+                costs[start] = sum(load.cost(q, kw) for q, kw in zip(quarters, steps, strict=True))
+        kept = sorted(costs, key=costs.__getitem__)[:KEPT_STARTS]
+        kept += [] if alone is None else [alone[first]]
+        columns: dict[int, int] = {}  # start (or quarter-hour) -> on/off
+        for start, cost in costs.items():
+            held = alone is not None and start not in kept
+            columns[start] = model.column(cost, 1.0, True, held=held)
+            load.draws.append([(columns[start], start + i, kw) for i, kw in enumerate(steps)])
         if len(columns) < count:
             return False
         model.row([(column, 1.0) for column in columns.values()], count, count)
-        if len(parts) == 1:
-            return True
-        begun: dict[int, int] = {}
-        for quarter in range(low, high):
-            begun[quarter] = model.column(0.0, 1.0, False)
-            terms = [(begun[quarter], 1.0)]
-            if quarter > low:
-                terms.append((begun[quarter - 1], -1.0))
-            if quarter in columns:
-                terms.append((columns[quarter], -1.0))
-            model.row(terms, 0.0, 0.0)
-            if before is not None:
-                # Begun by now only if the block before had begun `length` earlier.
-                done = before[0].get(quarter - before[1])
-                terms = [(begun[quarter], 1.0)] + ([] if done is None else [(done, -1.0)])
-                model.row(terms, -math.inf, 0.0)
-        before = (begun, length)
+        blocks.append(columns)
+    if len(blocks) > 1:
+        model.chain(blocks, [length for _, length, _ in parts])
     return True
+
+
+def _cheapest_alone(load: _Load, usable: set[int]) -> list[int] | None:
+    """Return the quarter-hour of each step in the load's cheapest run alone, if any."""
+    task = load.task
+    window = range(task.low, task.high)
+    costs = [
+        [load.cost(q, kw) if q in usable else math.inf for q in window]
+        for kw in task.load.profile_kw
+    ]
+    found = cheapest_program(costs, task.load.pausable, load.grid.follows[task.low : task.high])
+    return None if found is None else [task.low + index for index in found[1]]
 
 
 def _parts(profile: Sequence[float], pausable: Sequence[bool]) -> list[tuple[int, int, int]]:

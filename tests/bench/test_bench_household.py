@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from custom_components.nomos_energy import household_exact
+from custom_components.nomos_energy import household_mip
 from custom_components.nomos_energy.appliance_plan import ApplianceSpec, make_plan
 from custom_components.nomos_energy.household_plan import (
     PLANNED,
@@ -123,7 +123,7 @@ def test_household_replan_speed(monkeypatch: pytest.MonkeyPatch) -> None:
     car_median, car_worst = timed(lambda: plan_household(car, intervals, limit))
     spec = ApplianceSpec("dishwasher", timedelta(hours=2), power_kw=2.0)
     single, _ = timed(lambda: make_plan(spec, intervals, START, END))
-    monkeypatch.setattr(household_exact, "highspy", None)
+    monkeypatch.setattr(household_mip, "highspy", None)
     searched = plan_household(loads, intervals, limit)
     search_median, search_worst = timed(lambda: plan_household(loads, intervals, limit))
     print(
