@@ -751,37 +751,18 @@ async def test_a_device_cost_tracker_on_the_release_users_run(stack: Stack) -> N
 
 
 async def set_comparison_tariff(stack: Stack) -> None:
-    """Options > comparison tariff (32 ct/kWh, 12 EUR a month) through the flow API the
-    options dialog uses, keeping what the form shows filled in."""
+    """Options > comparison tariff (32 ct/kWh, 12 EUR a month) and the price levels."""
     headers = {"Authorization": f"Bearer {stack.access_token}"}
     async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
-        entries = await (await session.get("/api/config/config_entries/entry")).json()
-        entry_id = next(entry["entry_id"] for entry in entries if entry["domain"] == DOMAIN)
-        response = await session.post(
-            "/api/config/config_entries/options/flow", json={"handler": entry_id}
+        await save_options(
+            session,
+            very_cheap_below=20,
+            cheap_below=40,
+            normal_below=60,
+            expensive_below=80,
+            comparison_price_ct=32,
+            comparison_base_fee=12,
         )
-        form = await response.json()
-        assert form["type"] == "form", form
-        shown = {
-            field["name"]: field["description"]["suggested_value"]
-            for field in form["data_schema"]
-            if field.get("required")
-            and "default" not in field
-            and "suggested_value" in field.get("description", {})
-        }
-        response = await session.post(
-            f"/api/config/config_entries/options/flow/{form['flow_id']}",
-            json={
-                **shown,
-                "very_cheap_below": 20,
-                "cheap_below": 40,
-                "normal_below": 60,
-                "expensive_below": 80,
-                "comparison_price_ct": 32,
-                "comparison_base_fee": 12,
-            },
-        )
-        assert (await response.json())["type"] == "create_entry"
 
 
 async def show_insight(stack: Stack, page: Page, path: Path, language: str = "en") -> None:

@@ -15,12 +15,14 @@ of equal steps that may pause before each is simply "any n of its quarter-hours"
 (a charge at constant power), which avoids n! equal orders. An energy target draws 0..max_kw in each
 usable quarter-hour, exactly its energy in all; one that shares a group gets an
 on/off per quarter-hour. Every load is planned, each keeping its price cap if it
-can alone; the import limit and the groups bind per quarter-hour; the cost is
-the objective.
+can alone; the import limit and the groups bind per quarter-hour, and two runs
+that together exceed the limit also get a "not both" row there; the cost is the
+objective.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 import itertools
 import math
@@ -28,7 +30,7 @@ import math
 from . import household_mip
 from .household_mip import Programme
 from .household_model import HOURS, Grid, Placement, Task
-from .load_placement import cheapest_program
+from .load_placement import EPSILON, cheapest_program
 from .price_schedule import CT_PER_EUR
 
 # How long HiGHS may search (seconds): the plan is made in Home Assistant's event loop.
@@ -53,6 +55,8 @@ class _Load:
         self.draws: list[list[tuple[int, int, float]]] = []  # per column group: its draws
         self.energy: list[tuple[int, int]] = []  # an energy target: (column, quarter)
         self.switches: list[tuple[int, int]] = []  # its on/off per quarter-hour, if grouped
+        # A program's columns: which of them exclude each other (the same key).
+        self.exclusive: dict[int, int] = {}
 
     def usable(self) -> list[int]:
         """Return the quarter-hours it may draw in (under its cap, unless soft)."""
@@ -80,9 +84,7 @@ def solve_exactly(
     caps, or when they share no limit and no group (each is then planned alone, exactly).
     A plan that misses a cap it could keep alone is never called proven.
     """
-    shared = limit < math.inf or any(
-        a.load.group == b.load.group is not None for a, b in itertools.combinations(tasks, 2)
-    )
+    shared = limit < math.inf or _shared_groups(tasks)
     if not household_mip.available() or len(tasks) < 2 or not shared:
         return None
     try:
@@ -98,6 +100,38 @@ def solve_exactly(
     return None if found is None else (found[0], False)
 
 
+def _add_conflicts(
+    model: Programme,
+    terms: list[tuple[int, float]],
+    exclusive: dict[int, tuple[int, int]],
+    limit: float,
+) -> None:
+    """Add "not both" rows for runs that cannot share a quarter-hour under the limit.
+
+    The limit's own row lets the relaxation run both a little (a 11 kW charge at 0.9
+    beside a dishwasher at 0.1 under 11 kW), which HiGHS then cuts away slowly. Of
+    each program block (one start) or quarter-hour of a set, the least power it draws
+    here; two of different loads that exceed the limit together get a row.
+    """
+    drawing: dict[tuple[int, int], tuple[list[int], float]] = {}
+    for column, kw in terms:
+        key = exclusive.get(column)
+        if key is not None:
+            columns, least = drawing.get(key, ([], math.inf))
+            drawing[key] = ([*columns, column], min(least, kw))
+    for (a, (columns_a, kw_a)), (b, (columns_b, kw_b)) in itertools.combinations(
+        drawing.items(), 2
+    ):
+        if a[0] != b[0] and kw_a + kw_b > limit + EPSILON:
+            model.row([(column, 1.0) for column in columns_a + columns_b], -math.inf, 1.0)
+
+
+def _shared_groups(tasks: Sequence[Task]) -> set[str]:
+    """Return the groups that more than one task is in."""
+    counts = Counter(task.load.group for task in tasks if task.load.group is not None)
+    return {group for group, count in counts.items() if count > 1}
+
+
 def _solve(
     grid: Grid, tasks: Sequence[Task], limit: float, *, soft: bool
 ) -> tuple[list[Placement], bool] | None:
@@ -107,11 +141,7 @@ def _solve(
     """
     model = Programme()
     loads = [_Load(task, grid, soft) for task in tasks]
-    grouped = {
-        task.load.group
-        for task, other in itertools.permutations(tasks, 2)
-        if task.load.group is not None and task.load.group == other.load.group
-    }
+    grouped = _shared_groups(tasks)
     power: dict[int, list[tuple[int, float]]] = {}
     busy: dict[tuple[str, int], list[tuple[int, float]]] = {}
     for load in loads:
@@ -133,9 +163,15 @@ def _solve(
                 if group is not None:
                     busy.setdefault((group, quarter), []).append((column, 1.0))
     if limit < math.inf:
+        exclusive = {
+            column: (index, key)
+            for index, load in enumerate(loads)
+            for column, key in load.exclusive.items()
+        }
         for terms in power.values():
             if sum(kw * model.upper[column] for column, kw in terms) > limit:
                 model.row(terms, -math.inf, limit)
+                _add_conflicts(model, terms, exclusive, limit)
     for terms in busy.values():
         if len(terms) > 1:
             model.row(terms, -math.inf, 1.0)
@@ -192,7 +228,7 @@ def _add_program(model: Programme, grid: Grid, load: _Load, usable: set[int]) ->
     parts = _parts(task.load.profile_kw, task.load.pausable)
     alone = _cheapest_alone(load, usable) if len(parts) > 1 else None
     blocks: list[dict[int, int]] = []  # per block: its on/off per start
-    for first, length, count in parts:
+    for number, (first, length, count) in enumerate(parts):
         steps = task.load.profile_kw[first : first + length]
         costs: dict[int, float] = {}  # start (or quarter-hour) -> cost
         for start in range(low, high - length + 1):
@@ -205,6 +241,8 @@ def _add_program(model: Programme, grid: Grid, load: _Load, usable: set[int]) ->
         for start, cost in costs.items():
             held = alone is not None and start not in kept
             columns[start] = model.column(cost, 1.0, True, held=held)
+            # A block starts once; each quarter-hour of a set is its own.
+            load.exclusive[columns[start]] = number if count == 1 else -1 - start
             load.draws.append([(columns[start], start + i, kw) for i, kw in enumerate(steps)])
         if len(columns) < count:
             return False

@@ -98,30 +98,11 @@ class Programme:
         deadline = time.monotonic() + seconds
         solver = self._start(deadline)
         entries = self._entries()
-        waiting = [column for column, held in enumerate(self.held) if held]
         self._enter([column for column, held in enumerate(self.held) if not held], entries)
-        # The relaxation, until no held column would lower it.
-        rounds = 0
-        while True:
-            solver.run()
-            status = solver.getModelStatus()
-            if status == highspy.HighsModelStatus.kInfeasible and waiting:
-                self._enter(waiting, entries)  # perhaps it has a solution only with them
-                waiting = []
-                continue
-            if status != highspy.HighsModelStatus.kOptimal:
-                self.infeasible = status == highspy.HighsModelStatus.kInfeasible
-                return None
-            reduced = self._reduced_costs(waiting, entries)
-            entering = [column for column in waiting if reduced[column] < -PRICING_TOLERANCE]
-            if not entering:
-                break
-            rounds += 1
-            if rounds == ROUNDS:
-                entering = waiting  # the whole programme
-            self._enter(entering, entries)
-            waiting = [column for column in waiting if column not in set(entering)]
-        bound = solver.getInfo().objective_function_value
+        relaxed = self._relax([column for column, held in enumerate(self.held) if held], entries)
+        if relaxed is None:
+            return None
+        bound, waiting, reduced = relaxed
         values = self._values()
         if all(
             min(values[column], 1 - values[column]) < INTEGRAL
@@ -146,6 +127,38 @@ class Programme:
         self._enter(better, entries)
         self._integral(better)
         return self._branch(deadline)
+
+    def _relax(
+        self, waiting: list[int], entries: list[list[tuple[int, float]]]
+    ) -> tuple[float, list[int], dict[int, float]] | None:
+        """Solve the relaxation until no held column would lower it.
+
+        Return its optimum, the columns still held and their reduced costs; None when it
+        has none (in time).
+        """
+        solver = self._solver
+        assert solver is not None
+        rounds = 0
+        while True:
+            solver.run()
+            status = solver.getModelStatus()
+            if status == highspy.HighsModelStatus.kInfeasible and waiting:
+                self._enter(waiting, entries)  # perhaps it has a solution only with them
+                waiting = []
+                continue
+            if status != highspy.HighsModelStatus.kOptimal:
+                self.infeasible = status == highspy.HighsModelStatus.kInfeasible
+                return None
+            reduced = self._reduced_costs(waiting, entries)
+            entering = [column for column in waiting if reduced[column] < -PRICING_TOLERANCE]
+            if not entering:
+                return solver.getInfo().objective_function_value, waiting, reduced
+            rounds += 1
+            if rounds == ROUNDS:
+                entering = waiting  # the whole programme
+            self._enter(entering, entries)
+            joined = set(entering)
+            waiting = [column for column in waiting if column not in joined]
 
     def _start(self, deadline: float) -> highspy.Highs:
         """Return HiGHS with every row and no column yet."""

@@ -256,6 +256,8 @@ class PlannerManager:
         elif (soc := self.state_of_charge(planner)) is not None:
             energy = spec.charge.energy_kwh(soc)
             planner.plan = plan_charge(spec, energy, known, now, deadline, not_before)
+        else:
+            return  # the plan it had is not a fresh one
         if planner.plan is not None:
             self._fresh.append(planner.plan)
 
