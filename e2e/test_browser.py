@@ -912,14 +912,29 @@ def is_a_time(state: dict[str, Any]) -> bool:
     return state["state"] not in ("unknown", "unavailable")
 
 
-async def test_a_household_under_its_fuse_on_the_release_users_run(stack: Stack) -> None:
+@pytest.mark.parametrize("language", ["en", "de"])
+async def test_a_household_under_its_fuse_on_the_release_users_run(
+    language: str, request: pytest.FixtureRequest
+) -> None:
     """An import limit of 3 kW (Options), then a 2 kW dryer and a 2 kW sauna done by 23:45
     (prices known for that at any hour): planned together on the release users run (HiGHS in
-    Home Assistant's own environment), never at the same time; the limit removed again."""
+    Home Assistant's own environment), never at the same time; the limit removed again. In
+    German, the entity ids are German too."""
+    stack: Stack = request.getfixturevalue("german_stack" if language == "de" else "stack")
+    appliances = {"en": ("Dryer", "Sauna"), "de": ("Trockner", "Sauna")}[language]
+    names = TRANSLATIONS[language]["entity"]
+    run_now, start_name, end_name = (
+        name["name"].lower().replace(" ", "_")
+        for name in (
+            names["binary_sensor"]["run_now"],
+            names["sensor"]["planned_start"],
+            names["sensor"]["planned_end"],
+        )
+    )
     headers = {"Authorization": f"Bearer {stack.access_token}"}
     async with aiohttp.ClientSession(base_url=stack.ha_url, headers=headers) as session:
         await save_options(session, import_limit_kw=3)
-        for name in ("Dryer", "Sauna"):
+        for name in appliances:
             form = await start_subentry_flow(session, "appliance")
             response = await session.post(
                 f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
@@ -938,11 +953,11 @@ async def test_a_household_under_its_fuse_on_the_release_users_run(stack: Stack)
             assert (await response.json())["type"] == "create_entry"
             await loaded_again(session)  # a new appliance reloads the entry
         runs = []
-        for name in ("dryer", "sauna"):
-            plan = await wait_for_state(session, f"binary_sensor.{name}_run_now", is_a_time)
+        for name in (appliance.lower() for appliance in appliances):
+            plan = await wait_for_state(session, f"binary_sensor.{name}_{run_now}", is_a_time)
             assert plan["attributes"]["reason"] == "cheapest", plan
-            start = await wait_for_state(session, f"sensor.{name}_planned_start", is_a_time)
-            end = await wait_for_state(session, f"sensor.{name}_planned_end", is_a_time)
+            start = await wait_for_state(session, f"sensor.{name}_{start_name}", is_a_time)
+            end = await wait_for_state(session, f"sensor.{name}_{end_name}", is_a_time)
             runs.append(
                 (datetime.fromisoformat(start["state"]), datetime.fromisoformat(end["state"]))
             )
