@@ -11,6 +11,7 @@ import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+import functools
 import math
 from typing import Protocol
 
@@ -71,8 +72,12 @@ class DayTotal:
         )
 
 
+@functools.lru_cache(maxsize=4096)
 def quarters_in_day(day: date) -> int:
-    """Return how many quarter-hours a Berlin day has (92, 96 or 100)."""
+    """Return how many quarter-hours a Berlin day has (92, 96 or 100).
+
+    Cached: sensors ask for every imported day at each quarter-hour.
+    """
     start, end = day_bounds(day)
     return int((end - start) / QUARTER)
 
@@ -169,8 +174,10 @@ def yesterday_figure(totals: Mapping[date, DayTotal], today: date) -> PeriodFigu
 
 def latest_full_day(totals: Mapping[date, DayTotal], today: date) -> date | None:
     """Return the latest day before today whose every quarter-hour is imported."""
-    return max(
-        (day for day, total in totals.items() if day < today and _is_full(total, day)), default=None
+    # Newest first: the answer is among the last few of up to years of days.
+    return next(
+        (day for day in sorted(totals, reverse=True) if day < today and _is_full(totals[day], day)),
+        None,
     )
 
 
