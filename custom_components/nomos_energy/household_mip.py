@@ -96,10 +96,11 @@ class Programme:
         """Return the columns' values and whether they are proven optimal; None if none found."""
         assert highspy is not None
         deadline = time.monotonic() + seconds
-        solver = self._start(deadline)
+        solver = self._start()
         entries = self._entries()
         self._enter([column for column, held in enumerate(self.held) if not held], entries)
-        relaxed = self._relax([column for column, held in enumerate(self.held) if held], entries)
+        waiting = [column for column, held in enumerate(self.held) if held]
+        relaxed = self._relax(waiting, entries, deadline)
         if relaxed is None:
             return None
         bound, waiting, reduced = relaxed
@@ -129,7 +130,7 @@ class Programme:
         return self._branch(deadline)
 
     def _relax(
-        self, waiting: list[int], entries: list[list[tuple[int, float]]]
+        self, waiting: list[int], entries: list[list[tuple[int, float]]], deadline: float
     ) -> tuple[float, list[int], dict[int, float]] | None:
         """Solve the relaxation until no held column would lower it.
 
@@ -140,7 +141,7 @@ class Programme:
         assert solver is not None
         rounds = 0
         while True:
-            solver.run()
+            self._run(deadline)
             status = solver.getModelStatus()
             if status == highspy.HighsModelStatus.kInfeasible and waiting:
                 self._enter(waiting, entries)  # perhaps it has a solution only with them
@@ -160,12 +161,11 @@ class Programme:
             joined = set(entering)
             waiting = [column for column in waiting if column not in joined]
 
-    def _start(self, deadline: float) -> highspy.Highs:
+    def _start(self) -> highspy.Highs:
         """Return HiGHS with every row and no column yet."""
         solver = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's own annotation gap
         solver.silent()
         for option, value in (
-            ("time_limit", max(deadline - time.monotonic(), 0.0)),
             ("mip_abs_gap", ABSOLUTE_GAP),
             ("threads", 1),
             # Presolve costs more than it saves on these small models, and their
@@ -190,12 +190,18 @@ class Programme:
             chain.rows = [{} for _ in chain.blocks]
         return solver
 
-    def _branch(self, deadline: float) -> tuple[list[float], bool] | None:
-        """Return the present programme's best plan (proven or not); None if none found."""
+    def _run(self, deadline: float) -> None:
+        """Run HiGHS for what is left of the time (its limit counts from each run)."""
         solver = self._solver
         assert solver is not None
         solver.setOptionValue("time_limit", max(deadline - time.monotonic(), 0.0))
         solver.run()
+
+    def _branch(self, deadline: float) -> tuple[list[float], bool] | None:
+        """Return the present programme's best plan (proven or not); None if none found."""
+        solver = self._solver
+        assert solver is not None
+        self._run(deadline)
         status = solver.getModelStatus()
         self.infeasible = status == highspy.HighsModelStatus.kInfeasible
         if not solver.getSolution().value_valid:
