@@ -12,9 +12,9 @@ blocks, the steps between two pauses it may make; each block starts in exactly
 one quarter-hour where all its steps have a usable price and follow on, and a
 block starts after the previous one ends (a chain, household_mip.py). A program
 of equal steps that may pause before each is simply "any n of its quarter-hours"
-(a charge at constant power), which avoids n! equal orders. An energy target draws 0..max_kw in each
-usable quarter-hour, exactly its energy in all; one that shares a group gets an
-on/off per quarter-hour. Every load is planned, each keeping its price cap if it
+(a charge at constant power), which avoids n! equal orders. An energy target
+draws 0..max_kw in each usable quarter-hour, exactly its energy in all; one that
+shares a group gets an on/off per quarter-hour. Every load is planned, each keeping its price cap if it
 can alone; the import limit and the groups bind per quarter-hour, and two runs
 that together exceed the limit also get a "not both" row there; the cost is the
 objective.
@@ -323,6 +323,6 @@ def _keeps_limits(tasks: Sequence[Task], placements: Sequence[Placement], limit:
             if task.load.group is not None:
                 key = (task.load.group, quarter)
                 running[key] = running.get(key, 0) + 1
-    return all(kw <= limit + 1e-9 for kw in drawn.values()) and all(
+    return all(kw <= limit + EPSILON for kw in drawn.values()) and all(
         count <= 1 for count in running.values()
     )

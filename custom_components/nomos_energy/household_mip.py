@@ -43,7 +43,7 @@ def available() -> bool:
     return highspy is not None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared and hashed by identity
 class _Chain:
     """Blocks in order: per block, its columns by start and its length."""
 
@@ -286,26 +286,24 @@ class Programme:
         assert solver is not None
         duals = solver.getSolution().row_dual
         # Per chain block: its rows' starts in order and the sums of their duals from each on.
-        tails: dict[tuple[int, int], tuple[list[int], list[float]]] = {}
-        for index, chain in enumerate(self.chains):
+        tails: dict[tuple[_Chain, int], tuple[list[int], list[float]]] = {}
+        for chain in self.chains:
             for number, rows in enumerate(chain.rows):
                 begun = sorted(rows)
                 sums = [0.0] * (len(begun) + 1)
                 for position in range(len(begun) - 1, -1, -1):
                     sums[position] = sums[position + 1] + duals[rows[begun[position]]]
-                tails[index, number] = (begun, sums)
-        chains = {id(chain): index for index, chain in enumerate(self.chains)}
+                tails[chain, number] = (begun, sums)
         reduced = {}
         for column in columns:
             value = self.costs[column] - sum(duals[row] * value for row, value in entries[column])
             link = self._links.get(column)
             if link is not None:
                 chain, number, start = link
-                index = chains[id(chain)]
-                begun, sums = tails[index, number]
+                begun, sums = tails[chain, number]
                 value -= sums[bisect.bisect_left(begun, start)]
                 if number + 1 < len(chain.blocks):
-                    begun, sums = tails[index, number + 1]
+                    begun, sums = tails[chain, number + 1]
                     value += sums[bisect.bisect_left(begun, start + chain.lengths[number])]
             reduced[column] = value
         return reduced
